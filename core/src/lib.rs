@@ -1,0 +1,12 @@
+//! Silbato's core: every behaviour of the app, with no FFI and no user interface.
+//!
+//! Shells (the CLI, and through the bindings crate the Android and iOS apps) call into these
+//! modules; nothing here depends on them. See `ARCHITECTURE.md` for the map.
+
+pub mod crypto;
+pub mod envelope;
+pub mod error;
+pub mod rights;
+pub mod store;
+
+pub use error::{DocKind, Error, Result};
