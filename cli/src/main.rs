@@ -14,7 +14,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::output::Out;
 
 #[derive(Parser)]
-#[command(name = "silbato", version, about = "Know your rights, offline. Tools for rapid-response networks.")]
+#[command(
+    name = "silbato",
+    version,
+    about = "Know your rights, offline. Tools for rapid-response networks."
+)]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -154,7 +158,10 @@ fn main() -> ExitCode {
         }
     };
     let out = Out::new(cli.json);
-    let ctx = commands::Ctx { out, data_dir: cli.data_dir };
+    let ctx = commands::Ctx {
+        out,
+        data_dir: cli.data_dir,
+    };
     match run(&ctx, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -175,7 +182,9 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
         Command::Rights(cmd) => match cmd {
             RightsCmd::List { lang, category } => rights::list(ctx, lang.lang, category),
             RightsCmd::Show { id, lang } => rights::show(ctx, &id, lang.lang),
-            RightsCmd::Search { query, lang, limit } => rights::search(ctx, &query.join(" "), lang, limit),
+            RightsCmd::Search { query, lang, limit } => {
+                rights::search(ctx, &query.join(" "), lang, limit)
+            }
             RightsCmd::Card { id, lang } => rights::agent_card(ctx, &id, lang.lang),
             RightsCmd::Hotlines { region } => rights::hotlines(ctx, region),
             RightsCmd::Install { file } => rights::install(ctx, &file),
@@ -193,9 +202,12 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             PublishersCmd::Remove { pubkey } => organizer::publishers_remove(ctx, &pubkey),
         },
         Command::Pack(cmd) => match cmd {
-            PackCmd::Build { content_dir, key, out, version } => {
-                organizer::pack_build(ctx, &content_dir, &key, &out, version)
-            }
+            PackCmd::Build {
+                content_dir,
+                key,
+                out,
+                version,
+            } => organizer::pack_build(ctx, &content_dir, &key, &out, version),
             PackCmd::Verify { file } => organizer::pack_verify(ctx, &file),
         },
     }

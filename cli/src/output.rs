@@ -6,8 +6,8 @@
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
-use silbato_core::rights::SnippetPart;
 use silbato_content::{Block, Inline};
+use silbato_core::rights::SnippetPart;
 
 pub struct Out {
     pub json: bool,
@@ -18,8 +18,14 @@ pub struct Out {
 impl Out {
     pub fn new(json: bool) -> Self {
         let tty = std::io::stdout().is_terminal();
-        let width = terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0)).clamp(40, 100);
-        Out { json, width, styled: tty && std::env::var_os("NO_COLOR").is_none() }
+        let width = terminal_size::terminal_size()
+            .map_or(80, |(w, _)| usize::from(w.0))
+            .clamp(40, 100);
+        Out {
+            json,
+            width,
+            styled: tty && std::env::var_os("NO_COLOR").is_none(),
+        }
     }
 
     pub fn width(&self) -> usize {
@@ -28,7 +34,8 @@ impl Out {
 
     /// Prints `value` as pretty JSON (one document per command).
     pub fn json<T: Serialize>(&self, value: &T) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(value).map_err(|_| "cannot encode the output".to_owned())?;
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|_| "cannot encode the output".to_owned())?;
         self.line(&text);
         Ok(())
     }
@@ -44,7 +51,11 @@ impl Out {
     }
 
     fn style(&self, code: &str, text: &str) -> String {
-        if self.styled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.styled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 
     pub fn bold(&self, text: &str) -> String {
@@ -67,7 +78,9 @@ impl Out {
 
     /// Wraps `text` to the terminal, each line prefixed by `indent`.
     pub fn para(&self, text: &str, indent: &str) {
-        let opts = textwrap::Options::new(self.width).initial_indent(indent).subsequent_indent(indent);
+        let opts = textwrap::Options::new(self.width)
+            .initial_indent(indent)
+            .subsequent_indent(indent);
         for line in textwrap::wrap(text, opts) {
             self.line(&line);
         }
@@ -77,7 +90,9 @@ impl Out {
     pub fn item(&self, marker: &str, text: &str, indent: &str) {
         let first = format!("{indent}{marker}");
         let rest = " ".repeat(first.chars().count());
-        let opts = textwrap::Options::new(self.width).initial_indent(&first).subsequent_indent(&rest);
+        let opts = textwrap::Options::new(self.width)
+            .initial_indent(&first)
+            .subsequent_indent(&rest);
         for line in textwrap::wrap(text, opts) {
             self.line(&line);
         }

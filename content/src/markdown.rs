@@ -126,20 +126,22 @@ fn inlines(text: &str) -> Vec<Inline> {
     let mut plain = String::new();
     let mut rest = text;
     while !rest.is_empty() {
-        let found = [("**", true), ("*", false), ("_", false)]
-            .iter()
-            .find_map(|&(marker, strong)| {
-                let after = rest.strip_prefix(marker)?;
-                let end = after.find(marker)?;
-                let inner = after.get(..end)?;
-                // `_` inside words (snake_case, file names) is not emphasis.
-                let word_inside = marker == "_" && plain.chars().last().is_some_and(char::is_alphanumeric);
-                if inner.trim().is_empty() || inner != inner.trim() || word_inside {
-                    return None;
-                }
-                let consumed = marker.len() * 2 + end;
-                Some((strong, inner.to_owned(), consumed))
-            });
+        let found =
+            [("**", true), ("*", false), ("_", false)]
+                .iter()
+                .find_map(|&(marker, strong)| {
+                    let after = rest.strip_prefix(marker)?;
+                    let end = after.find(marker)?;
+                    let inner = after.get(..end)?;
+                    // `_` inside words (snake_case, file names) is not emphasis.
+                    let word_inside =
+                        marker == "_" && plain.chars().last().is_some_and(char::is_alphanumeric);
+                    if inner.trim().is_empty() || inner != inner.trim() || word_inside {
+                        return None;
+                    }
+                    let consumed = marker.len() * 2 + end;
+                    Some((strong, inner.to_owned(), consumed))
+                });
         match found {
             Some((strong, inner, consumed)) => {
                 if !plain.is_empty() {
@@ -201,7 +203,8 @@ mod tests {
 
     #[test]
     fn parses_the_subset() {
-        let src = "# Title\n\nFirst line\ncontinues **here**.\n\n- one\n- *two*\n  more\n\n1. a\n2. b\n";
+        let src =
+            "# Title\n\nFirst line\ncontinues **here**.\n\n- one\n- *two*\n  more\n\n1. a\n2. b\n";
         let blocks = parse_markdown(src);
         assert_eq!(
             blocks,
@@ -233,7 +236,10 @@ mod tests {
     #[test]
     fn unknown_markup_stays_literal() {
         let blocks = parse_markdown("[link](http://x) <b>hi</b> **open 5 * 3 snake_case_name");
-        assert_eq!(plain_text(&blocks), "[link](http://x) <b>hi</b> **open 5 * 3 snake_case_name");
+        assert_eq!(
+            plain_text(&blocks),
+            "[link](http://x) <b>hi</b> **open 5 * 3 snake_case_name"
+        );
     }
 
     #[test]

@@ -193,7 +193,12 @@ pub fn load_dir(dir: &Path) -> Result<PackPayload, SourceError> {
             .file_name()
             .and_then(|n| n.to_str())
             .filter(|n| valid_id(n))
-            .ok_or_else(|| fail(&card_dir, "a card folder name must be a lowercase id like at-the-door"))?
+            .ok_or_else(|| {
+                fail(
+                    &card_dir,
+                    "a card folder name must be a lowercase id like at-the-door",
+                )
+            })?
             .to_owned();
         let meta: CardToml = parse_toml(&card_dir.join("card.toml"))?;
         let mut texts = BTreeMap::new();
@@ -252,7 +257,10 @@ mod tests {
     fn the_repository_content_loads() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let pack = load_dir(dir).unwrap();
-        assert!(pack.cards.len() >= 10, "bundled content has the required cards");
+        assert!(
+            pack.cards.len() >= 10,
+            "bundled content has the required cards"
+        );
         for card in &pack.cards {
             assert!(card.texts.contains_key("en") && card.texts.contains_key("es"));
         }

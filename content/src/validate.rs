@@ -55,7 +55,9 @@ fn err(msg: impl Into<String>) -> ValidationError {
 pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
 }
 
@@ -66,9 +68,11 @@ fn valid_lang(code: &str) -> bool {
 fn valid_region(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 32
-        && region
-            .split('-')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        && region.split('-').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
 }
 
 fn valid_number(number: &str) -> bool {
@@ -87,7 +91,10 @@ fn bounded(what: &str, text: &str, max: usize, required: bool) -> Result<(), Val
     if text.chars().count() > max {
         return Err(err(format!("{what} is longer than {max} characters")));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(err(format!("{what} contains control characters")));
     }
     Ok(())
@@ -114,7 +121,10 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
     let mut langs = BTreeSet::new();
     for lang in &pack.languages {
         if !valid_lang(&lang.code) || !langs.insert(lang.code.as_str()) {
-            return Err(err(format!("language code {:?} invalid or repeated", lang.code)));
+            return Err(err(format!(
+                "language code {:?} invalid or repeated",
+                lang.code
+            )));
         }
         bounded("language name", &lang.name, limits.max_short, true)?;
         bounded("disclaimer", &lang.disclaimer, limits.max_summary, true)?;
@@ -131,7 +141,12 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
             ("search_results", &l.search_results),
             ("fallback_notice", &l.fallback_notice),
         ] {
-            bounded(&format!("label {name} ({})", lang.code), value, limits.max_short, true)?;
+            bounded(
+                &format!("label {name} ({})", lang.code),
+                value,
+                limits.max_short,
+                true,
+            )?;
         }
     }
 
@@ -154,7 +169,10 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
         }
         for (code, name) in &c.names {
             if !langs.contains(code.as_str()) {
-                return Err(err(format!("category {} names unknown language {code}", c.id)));
+                return Err(err(format!(
+                    "category {} names unknown language {code}",
+                    c.id
+                )));
             }
             bounded("category name", name, limits.max_short, true)?;
         }
@@ -173,7 +191,10 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
             return Err(err(format!("card id {id:?} invalid or repeated")));
         }
         if !categories.contains(card.category.as_str()) {
-            return Err(err(format!("card {id} has unknown category {}", card.category)));
+            return Err(err(format!(
+                "card {id} has unknown category {}",
+                card.category
+            )));
         }
         if card.sources.is_empty() {
             return Err(err(format!("card {id} cites no source")));
@@ -191,17 +212,26 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
             return Err(err(format!("card {id} has no text")));
         }
         if let Some(code) = complete.iter().find(|c| !card.texts.contains_key(**c)) {
-            return Err(err(format!("card {id} has no {code} text, and {code} is marked complete")));
+            return Err(err(format!(
+                "card {id} has no {code} text, and {code} is marked complete"
+            )));
         }
         for (code, text) in &card.texts {
             if !langs.contains(code.as_str()) {
-                return Err(err(format!("card {id} has text in undeclared language {code}")));
+                return Err(err(format!(
+                    "card {id} has text in undeclared language {code}"
+                )));
             }
             let at = |field: &str| format!("card {id} ({code}) {field}");
             bounded(&at("title"), &text.title, limits.max_title, true)?;
             bounded(&at("summary"), &text.summary, limits.max_summary, true)?;
             bounded(&at("body"), &text.body, limits.max_body, true)?;
-            bounded(&at("show_agent"), &text.show_agent, limits.max_show_agent, false)?;
+            bounded(
+                &at("show_agent"),
+                &text.show_agent,
+                limits.max_show_agent,
+                false,
+            )?;
             if text.say.len() > limits.max_phrases {
                 return Err(err(at("say has too many phrases")));
             }
@@ -213,7 +243,10 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
 
     for h in &pack.hotlines {
         if !valid_region(&h.region) {
-            return Err(err(format!("hotline region {:?} is not like US-IL", h.region)));
+            return Err(err(format!(
+                "hotline region {:?} is not like US-IL",
+                h.region
+            )));
         }
         bounded("hotline name", &h.name, limits.max_short, true)?;
         if let Some(hours) = &h.hours {
@@ -223,10 +256,16 @@ pub fn validate(pack: &PackPayload, limits: &Limits) -> Result<(), ValidationErr
             return Err(err(format!("hotline {} has a malformed number", h.name)));
         }
         if !sources.contains(h.source.as_str()) {
-            return Err(err(format!("hotline {} cites unknown source {}", h.name, h.source)));
+            return Err(err(format!(
+                "hotline {} cites unknown source {}",
+                h.name, h.source
+            )));
         }
         if h.languages.iter().any(|l| !valid_lang(l)) {
-            return Err(err(format!("hotline {} lists a malformed language", h.name)));
+            return Err(err(format!(
+                "hotline {} lists a malformed language",
+                h.name
+            )));
         }
     }
     Ok(())

@@ -35,13 +35,15 @@ impl PublicKey {
         let b64 = text
             .trim()
             .strip_prefix(ED25519_PREFIX)
-            .ok_or(Error::InvalidInput { reason: "a public key starts with ed25519:" })?;
-        let bytes = B64
-            .decode(b64)
-            .map_err(|_| Error::InvalidInput { reason: "a public key is base64 after ed25519:" })?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::InvalidInput { reason: "an Ed25519 public key is 32 bytes" })?;
+            .ok_or(Error::InvalidInput {
+                reason: "a public key starts with ed25519:",
+            })?;
+        let bytes = B64.decode(b64).map_err(|_| Error::InvalidInput {
+            reason: "a public key is base64 after ed25519:",
+        })?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| Error::InvalidInput {
+            reason: "an Ed25519 public key is 32 bytes",
+        })?;
         Ok(Self(bytes))
     }
 
@@ -58,7 +60,9 @@ impl PublicKey {
 
     /// Checks an Ed25519 signature over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        UnparsedPublicKey::new(&ED25519, &self.0).verify(message, signature).is_ok()
+        UnparsedPublicKey::new(&ED25519, &self.0)
+            .verify(message, signature)
+            .is_ok()
     }
 }
 
@@ -114,7 +118,8 @@ const KEY_FILE_TYPE: &str = "silbato-ed25519-secret-key";
 
 impl SigningKey {
     pub fn generate() -> Result<Self> {
-        let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| Error::Crypto)?;
+        let doc =
+            Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).map_err(|_| Error::Crypto)?;
         Self::from_pkcs8(Zeroizing::new(doc.as_ref().to_vec()))
     }
 
@@ -160,16 +165,24 @@ impl SigningKey {
             serde_json::from_slice(bytes).map_err(|e| Error::from_json(DocKind::KeyFile, &e))?;
         let secret = Zeroizing::new(file.secret_pkcs8);
         if file.kind != KEY_FILE_TYPE || file.version != 1 {
-            return Err(Error::InvalidInput { reason: "not a Silbato Ed25519 key file" });
+            return Err(Error::InvalidInput {
+                reason: "not a Silbato Ed25519 key file",
+            });
         }
-        let pkcs8 = Zeroizing::new(B64.decode(secret.as_bytes()).map_err(|_| Error::Malformed {
-            what: DocKind::KeyFile,
-            line: 0,
-            column: 0,
-        })?);
+        let pkcs8 =
+            Zeroizing::new(
+                B64.decode(secret.as_bytes())
+                    .map_err(|_| Error::Malformed {
+                        what: DocKind::KeyFile,
+                        line: 0,
+                        column: 0,
+                    })?,
+            );
         let key = Self::from_pkcs8(pkcs8)?;
         if key.public_key() != file.public_key {
-            return Err(Error::InvalidInput { reason: "the key file's public key does not match its secret" });
+            return Err(Error::InvalidInput {
+                reason: "the key file's public key does not match its secret",
+            });
         }
         Ok(key)
     }
@@ -206,7 +219,10 @@ mod tests {
     #[test]
     fn rfc8032_test_2_verifies_through_our_wrapper() {
         let hex = |s: &str| -> Vec<u8> {
-            (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
         };
         let pk: [u8; 32] = hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")
             .try_into()
@@ -239,7 +255,10 @@ mod tests {
     fn a_tampered_key_file_is_refused() {
         let a = SigningKey::generate().unwrap();
         let b = SigningKey::generate().unwrap();
-        let text = a.to_key_file().unwrap().replace(&a.public_key().to_string(), &b.public_key().to_string());
+        let text = a
+            .to_key_file()
+            .unwrap()
+            .replace(&a.public_key().to_string(), &b.public_key().to_string());
         assert!(SigningKey::from_key_file(text.as_bytes()).is_err());
         assert!(SigningKey::from_key_file(b"{").is_err());
     }

@@ -69,14 +69,29 @@ impl Envelope {
     /// Parses the envelope's frame only. `max_len` bounds the whole document, checked first.
     pub fn parse(bytes: &[u8], what: DocKind, kind: &str, max_len: usize) -> Result<Envelope> {
         if bytes.len() > max_len {
-            return Err(Error::TooLarge { what, limit: max_len });
+            return Err(Error::TooLarge {
+                what,
+                limit: max_len,
+            });
         }
         let wire: Wire = serde_json::from_slice(bytes).map_err(|e| Error::from_json(what, &e))?;
-        let malformed = Error::Malformed { what, line: 0, column: 0 };
-        if wire.v != VERSION || wire.kind != kind || wire.signatures.is_empty() || wire.signatures.len() > 16 {
+        let malformed = Error::Malformed {
+            what,
+            line: 0,
+            column: 0,
+        };
+        if wire.v != VERSION
+            || wire.kind != kind
+            || wire.signatures.is_empty()
+            || wire.signatures.len() > 16
+        {
             return Err(malformed);
         }
-        let payload = b64_decode(&wire.payload).ok_or(Error::Malformed { what, line: 0, column: 0 })?;
+        let payload = b64_decode(&wire.payload).ok_or(Error::Malformed {
+            what,
+            line: 0,
+            column: 0,
+        })?;
         let mut signatures = Vec::with_capacity(wire.signatures.len());
         for s in wire.signatures {
             // A key that does not parse cannot be one we trust.
@@ -86,14 +101,22 @@ impl Envelope {
                 .ok_or(Error::BadSignature { what })?;
             signatures.push((key, sig));
         }
-        Ok(Envelope { kind: wire.kind, payload, signatures })
+        Ok(Envelope {
+            kind: wire.kind,
+            payload,
+            signatures,
+        })
     }
 
     /// Verifies the signatures made by trusted keys and returns those keys, each once.
     ///
     /// Any signature by a trusted key that fails is `BadSignature` (someone changed the bytes);
     /// no signature by a trusted key at all is `UntrustedKey`.
-    pub fn verify(&self, what: DocKind, trusted: impl Fn(&PublicKey) -> bool) -> Result<Vec<PublicKey>> {
+    pub fn verify(
+        &self,
+        what: DocKind,
+        trusted: impl Fn(&PublicKey) -> bool,
+    ) -> Result<Vec<PublicKey>> {
         let message = signed_message(&self.kind, &self.payload);
         let mut signers: Vec<PublicKey> = Vec::new();
         let mut any_invalid = false;
@@ -111,7 +134,11 @@ impl Envelope {
         }
         if signers.is_empty() {
             // Tell a damaged document from one that is merely signed by a stranger.
-            return Err(if any_invalid { Error::BadSignature { what } } else { Error::UntrustedKey { what } });
+            return Err(if any_invalid {
+                Error::BadSignature { what }
+            } else {
+                Error::UntrustedKey { what }
+            });
         }
         Ok(signers)
     }
@@ -132,11 +159,21 @@ mod tests {
         let key = SigningKey::generate().unwrap();
         let bytes = seal("pack", b"payload", &[&key]).unwrap();
         let env = Envelope::parse(&bytes, DocKind::Pack, "pack", 1 << 20).unwrap();
-        assert_eq!(env.verify(DocKind::Pack, |k| *k == key.public_key()).unwrap(), vec![key.public_key()]);
+        assert_eq!(
+            env.verify(DocKind::Pack, |k| *k == key.public_key())
+                .unwrap(),
+            vec![key.public_key()]
+        );
         // Relabel the same signature as another kind of document: refused.
-        let relabelled = String::from_utf8(bytes).unwrap().replace("\"pack\"", "\"alert\"");
-        let env = Envelope::parse(relabelled.as_bytes(), DocKind::Envelope, "alert", 1 << 20).unwrap();
-        assert!(matches!(env.verify(DocKind::Envelope, |_| true), Err(Error::BadSignature { .. })));
+        let relabelled = String::from_utf8(bytes)
+            .unwrap()
+            .replace("\"pack\"", "\"alert\"");
+        let env =
+            Envelope::parse(relabelled.as_bytes(), DocKind::Envelope, "alert", 1 << 20).unwrap();
+        assert!(matches!(
+            env.verify(DocKind::Envelope, |_| true),
+            Err(Error::BadSignature { .. })
+        ));
     }
 
     #[test]
@@ -144,7 +181,13 @@ mod tests {
         let key = SigningKey::generate().unwrap();
         let bytes = seal("pack", b"payload", &[&key]).unwrap();
         let env = Envelope::parse(&bytes, DocKind::Pack, "pack", 1 << 20).unwrap();
-        assert!(matches!(env.verify(DocKind::Pack, |_| false), Err(Error::UntrustedKey { .. })));
-        assert!(matches!(Envelope::parse(&bytes, DocKind::Pack, "pack", 10), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            env.verify(DocKind::Pack, |_| false),
+            Err(Error::UntrustedKey { .. })
+        ));
+        assert!(matches!(
+            Envelope::parse(&bytes, DocKind::Pack, "pack", 10),
+            Err(Error::TooLarge { .. })
+        ));
     }
 }

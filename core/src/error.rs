@@ -52,7 +52,9 @@ pub enum Error {
     InvalidInput { reason: &'static str },
     #[error("no {what} with that id")]
     NotFound { what: &'static str },
-    #[error("{store}.db was written by a newer version of Silbato (schema {found}, this build knows {supported})")]
+    #[error(
+        "{store}.db was written by a newer version of Silbato (schema {found}, this build knows {supported})"
+    )]
     SchemaTooNew {
         store: &'static str,
         found: u32,

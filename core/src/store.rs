@@ -49,8 +49,10 @@ impl StoreSpec {
 pub struct Store {
     spec: StoreSpec,
     path: PathBuf,
-    writer: Mutex<Connection>,
+    // Fields drop in order: the reader closes first so that the writer is the last connection,
+    // which checkpoints the WAL into the main file and removes it (a read-only one cannot).
     reader: Mutex<Connection>,
+    writer: Mutex<Connection>,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,8 +60,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 fn configure(conn: &Connection, spec: &StoreSpec) -> Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "synchronous", if spec.full_sync { "FULL" } else { "NORMAL" })?;
-    conn.pragma_update(None, "secure_delete", if spec.secure_delete { "ON" } else { "OFF" })?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        if spec.full_sync { "FULL" } else { "NORMAL" },
+    )?;
+    conn.pragma_update(
+        None,
+        "secure_delete",
+        if spec.secure_delete { "ON" } else { "OFF" },
+    )?;
     // Temporary tables and sort spills stay in memory, never in a temp file on disk.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
@@ -119,8 +129,8 @@ impl Store {
         Ok(Store {
             spec,
             path: path.to_path_buf(),
-            writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
         })
     }
 
@@ -214,13 +224,31 @@ mod tests {
     use super::*;
 
     const THREE: &[Migration] = &[
-        Migration { version: 1, name: "001", sql: "CREATE TABLE a (x INTEGER);" },
-        Migration { version: 2, name: "002", sql: "ALTER TABLE a ADD COLUMN y TEXT;" },
-        Migration { version: 3, name: "003", sql: "CREATE TABLE b (z INTEGER);" },
+        Migration {
+            version: 1,
+            name: "001",
+            sql: "CREATE TABLE a (x INTEGER);",
+        },
+        Migration {
+            version: 2,
+            name: "002",
+            sql: "ALTER TABLE a ADD COLUMN y TEXT;",
+        },
+        Migration {
+            version: 3,
+            name: "003",
+            sql: "CREATE TABLE b (z INTEGER);",
+        },
     ];
 
     fn spec(migrations: &'static [Migration]) -> StoreSpec {
-        StoreSpec { name: "test", migrations, full_sync: false, secure_delete: false, check_on_open: true }
+        StoreSpec {
+            name: "test",
+            migrations,
+            full_sync: false,
+            secure_delete: false,
+            check_on_open: true,
+        }
     }
 
     #[test]
@@ -230,12 +258,19 @@ mod tests {
             let path = dir.path().join("t.db");
             if from > 0 {
                 let old = Store::open(&path, spec(&THREE[..from])).unwrap();
-                old.write(|tx| Ok(tx.execute("INSERT INTO a (x) VALUES (7)", [])?)).unwrap();
+                old.write(|tx| Ok(tx.execute("INSERT INTO a (x) VALUES (7)", [])?))
+                    .unwrap();
             }
             let store = Store::open(&path, spec(THREE)).unwrap();
             assert_eq!(store.schema_version().unwrap(), 3);
-            let rows: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM a", [], |r| r.get(0))?)).unwrap();
-            assert_eq!(rows, i64::from(from > 0), "data written at version {from} survives");
+            let rows: i64 = store
+                .read(|c| Ok(c.query_row("SELECT count(*) FROM a", [], |r| r.get(0))?))
+                .unwrap();
+            assert_eq!(
+                rows,
+                i64::from(from > 0),
+                "data written at version {from} survives"
+            );
         }
     }
 
@@ -245,17 +280,35 @@ mod tests {
         let path = dir.path().join("t.db");
         drop(Store::open(&path, spec(THREE)).unwrap());
         match Store::open(&path, spec(&THREE[..1])) {
-            Err(Error::SchemaTooNew { found: 3, supported: 1, .. }) => {}
+            Err(Error::SchemaTooNew {
+                found: 3,
+                supported: 1,
+                ..
+            }) => {}
             other => panic!("expected SchemaTooNew, got {other:?}"),
         }
-        assert_eq!(Store::open(&path, spec(THREE)).unwrap().schema_version().unwrap(), 3);
+        assert_eq!(
+            Store::open(&path, spec(THREE))
+                .unwrap()
+                .schema_version()
+                .unwrap(),
+            3
+        );
     }
 
     #[test]
     fn a_failing_migration_applies_nothing() {
         const BROKEN: &[Migration] = &[
-            Migration { version: 1, name: "001", sql: "CREATE TABLE a (x INTEGER);" },
-            Migration { version: 2, name: "002", sql: "CREATE TABLE b (z); THIS IS NOT SQL;" },
+            Migration {
+                version: 1,
+                name: "001",
+                sql: "CREATE TABLE a (x INTEGER);",
+            },
+            Migration {
+                version: 2,
+                name: "002",
+                sql: "CREATE TABLE b (z); THIS IS NOT SQL;",
+            },
         ];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
@@ -263,7 +316,13 @@ mod tests {
         let store = Store::open(&path, spec(&BROKEN[..0])).unwrap();
         assert_eq!(store.schema_version().unwrap(), 0);
         let tables: i64 = store
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM sqlite_master WHERE type='table'", [], |r| r.get(0))?))
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
             .unwrap();
         assert_eq!(tables, 0);
     }
@@ -273,7 +332,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         std::fs::write(&path, vec![0x5a; 8192]).unwrap();
-        assert!(matches!(Store::open(&path, spec(THREE)), Err(Error::Corrupt { .. })));
+        assert!(matches!(
+            Store::open(&path, spec(THREE)),
+            Err(Error::Corrupt { .. })
+        ));
     }
 
     #[test]
@@ -285,7 +347,9 @@ mod tests {
             Err(Error::InvalidInput { reason: "test" })
         });
         assert!(r.is_err());
-        let n: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM a", [], |r| r.get(0))?)).unwrap();
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM a", [], |r| r.get(0))?))
+            .unwrap();
         assert_eq!(n, 0);
     }
 }

@@ -30,7 +30,9 @@ impl Ctx {
     pub fn rights(&self) -> Result<RightsLibrary, String> {
         let (lib, report) = RightsLibrary::open(&self.data_dir()?).map_err(|e| e.to_string())?;
         if report.rebuilt {
-            eprintln!("silbato: the content database was damaged and has been rebuilt from the bundled cards");
+            eprintln!(
+                "silbato: the content database was damaged and has been rebuilt from the bundled cards"
+            );
         }
         Ok(lib)
     }
@@ -47,7 +49,9 @@ pub fn user_lang(explicit: Option<String>) -> String {
         .find(|v| !v.is_empty())
         .and_then(|v| {
             let code: String = v.chars().take_while(char::is_ascii_alphabetic).collect();
-            (2..=3).contains(&code.len()).then(|| code.to_ascii_lowercase())
+            (2..=3)
+                .contains(&code.len())
+                .then(|| code.to_ascii_lowercase())
         })
         .filter(|c| c != "c")
         .unwrap_or_else(|| "en".to_owned())
@@ -55,14 +59,18 @@ pub fn user_lang(explicit: Option<String>) -> String {
 
 /// Reads a whole file, refusing one larger than `limit` before reading it.
 pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     file.take(cap)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if bytes.len() > limit {
-        return Err(format!("{} is larger than the {limit}-byte limit", path.display()));
+        return Err(format!(
+            "{} is larger than the {limit}-byte limit",
+            path.display()
+        ));
     }
     Ok(bytes)
 }

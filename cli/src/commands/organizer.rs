@@ -22,7 +22,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         opts.mode(0o600);
     }
     let mut file = opts.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => format!("{} already exists; not replacing it", path.display()),
+        std::io::ErrorKind::AlreadyExists => {
+            format!("{} already exists; not replacing it", path.display())
+        }
         _ => format!("cannot create {}: {e}", path.display()),
     })?;
     file.write_all(bytes)
@@ -48,7 +50,9 @@ pub fn keys_public(ctx: &Ctx, file: &Path) -> Result<(), String> {
 
 fn print_public(ctx: &Ctx, key: &PublicKey) -> Result<(), String> {
     if ctx.out.json {
-        return ctx.out.json(&serde_json::json!({ "public_key": key.to_string(), "fingerprint": key.fingerprint() }));
+        return ctx.out.json(
+            &serde_json::json!({ "public_key": key.to_string(), "fingerprint": key.fingerprint() }),
+        );
     }
     ctx.out.line(&key.to_string());
     Ok(())
@@ -56,11 +60,17 @@ fn print_public(ctx: &Ctx, key: &PublicKey) -> Result<(), String> {
 
 pub fn publishers_add(ctx: &Ctx, pubkey: &str, name: &str) -> Result<(), String> {
     let key = PublicKey::parse(pubkey).map_err(|e| e.to_string())?;
-    ctx.rights()?.add_publisher(&key, name).map_err(|e| e.to_string())?;
+    ctx.rights()?
+        .add_publisher(&key, name)
+        .map_err(|e| e.to_string())?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({ "public_key": key.to_string(), "fingerprint": key.fingerprint(), "name": name.trim() }));
     }
-    ctx.out.line(&format!("Trusting {} ({}) as a publisher", name.trim(), key.fingerprint()));
+    ctx.out.line(&format!(
+        "Trusting {} ({}) as a publisher",
+        name.trim(),
+        key.fingerprint()
+    ));
     Ok(())
 }
 
@@ -70,10 +80,12 @@ pub fn publishers_list(ctx: &Ctx) -> Result<(), String> {
         return ctx.out.json(&list);
     }
     if list.is_empty() {
-        ctx.out.line("No publishers are trusted yet; the bundled content needs none.");
+        ctx.out
+            .line("No publishers are trusted yet; the bundled content needs none.");
     }
     for p in &list {
-        ctx.out.line(&format!("{}  {}", ctx.out.bold(&p.name), p.fingerprint));
+        ctx.out
+            .line(&format!("{}  {}", ctx.out.bold(&p.name), p.fingerprint));
         ctx.out.line(&format!("    {}", p.public_key));
     }
     Ok(())
@@ -81,15 +93,26 @@ pub fn publishers_list(ctx: &Ctx) -> Result<(), String> {
 
 pub fn publishers_remove(ctx: &Ctx, pubkey: &str) -> Result<(), String> {
     let key = PublicKey::parse(pubkey).map_err(|e| e.to_string())?;
-    ctx.rights()?.remove_publisher(&key).map_err(|e| e.to_string())?;
+    ctx.rights()?
+        .remove_publisher(&key)
+        .map_err(|e| e.to_string())?;
     if ctx.out.json {
-        return ctx.out.json(&serde_json::json!({ "removed": key.to_string() }));
+        return ctx
+            .out
+            .json(&serde_json::json!({ "removed": key.to_string() }));
     }
-    ctx.out.line(&format!("No longer trusting {}", key.fingerprint()));
+    ctx.out
+        .line(&format!("No longer trusting {}", key.fingerprint()));
     Ok(())
 }
 
-pub fn pack_build(ctx: &Ctx, dir: &Path, key: &Path, out_path: &Path, version: Option<u64>) -> Result<(), String> {
+pub fn pack_build(
+    ctx: &Ctx,
+    dir: &Path,
+    key: &Path,
+    out_path: &Path,
+    version: Option<u64>,
+) -> Result<(), String> {
     let key = load_key(key)?;
     let mut payload = silbato_content::load_dir(dir).map_err(|e| e.to_string())?;
     if let Some(v) = version {
@@ -97,9 +120,13 @@ pub fn pack_build(ctx: &Ctx, dir: &Path, key: &Path, out_path: &Path, version: O
     }
     let bytes = sign_pack(&payload, &key).map_err(|e| e.to_string())?;
     if std::fs::exists(out_path).unwrap_or(false) {
-        return Err(format!("{} already exists; not replacing it", out_path.display()));
+        return Err(format!(
+            "{} already exists; not replacing it",
+            out_path.display()
+        ));
     }
-    std::fs::write(out_path, &bytes).map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+    std::fs::write(out_path, &bytes)
+        .map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
     let summary = serde_json::json!({
         "pack_id": payload.pack_id,
         "version": payload.version,
@@ -156,11 +183,20 @@ pub fn pack_verify(ctx: &Ctx, file: &Path) -> Result<(), String> {
             "signers": signers,
         }));
     }
-    ctx.out.line(&format!("Signature valid: {} version {} ({}), {} cards", p.pack_id, p.version, p.issued, p.cards.len()));
+    ctx.out.line(&format!(
+        "Signature valid: {} version {} ({}), {} cards",
+        p.pack_id,
+        p.version,
+        p.issued,
+        p.cards.len()
+    ));
     for s in &pack.signers {
         let known = trusted.iter().find(|t| t.public_key == s.to_string());
-        let trust = known.map_or("not trusted on this device".to_owned(), |t| format!("trusted here as {}", t.name));
-        ctx.out.line(&format!("  signed by {} ({trust})", s.fingerprint()));
+        let trust = known.map_or("not trusted on this device".to_owned(), |t| {
+            format!("trusted here as {}", t.name)
+        });
+        ctx.out
+            .line(&format!("  signed by {} ({trust})", s.fingerprint()));
     }
     Ok(())
 }

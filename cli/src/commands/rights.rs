@@ -9,7 +9,9 @@ use super::{Ctx, read_bounded, user_lang};
 pub fn list(ctx: &Ctx, lang: Option<String>, category: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
     let lang = user_lang(lang);
-    let cards = lib.list_cards(&lang, category.as_deref()).map_err(|e| e.to_string())?;
+    let cards = lib
+        .list_cards(&lang, category.as_deref())
+        .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&cards);
@@ -28,8 +30,17 @@ pub fn list(ctx: &Ctx, lang: Option<String>, category: Option<String>) -> Result
             out.heading(&card.category_name);
             current = Some(card.category.clone());
         }
-        let mark = if card.fallback { format!(" ({})", card.lang) } else { String::new() };
-        out.line(&format!("{}{}  {}", out.bold(&card.title), mark, out.dim(&card.id)));
+        let mark = if card.fallback {
+            format!(" ({})", card.lang)
+        } else {
+            String::new()
+        };
+        out.line(&format!(
+            "{}{}  {}",
+            out.bold(&card.title),
+            mark,
+            out.dim(&card.id)
+        ));
         out.para(&card.summary, "    ");
     }
     out.blank();
@@ -69,17 +80,27 @@ pub fn show(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), String> {
     }
     out.subheading(&info.labels.sources);
     for s in &card.sources {
-        out.item("- ", &format!("{} — {} <{}>", s.publisher, s.title, s.url), "  ");
+        out.item(
+            "- ",
+            &format!("{} — {} <{}>", s.publisher, s.title, s.url),
+            "  ",
+        );
     }
     out.blank();
-    out.line(&out.dim(&format!("{}: {}", info.labels.last_reviewed, card.last_reviewed)));
+    out.line(&out.dim(&format!(
+        "{}: {}",
+        info.labels.last_reviewed, card.last_reviewed
+    )));
     out.para(&out.dim(&info.disclaimer), "");
     Ok(())
 }
 
 pub fn search(ctx: &Ctx, query: &str, lang: Option<String>, limit: usize) -> Result<(), String> {
     let lib = ctx.rights()?;
-    let opts = SearchOptions { lang: lang.map(|l| l.trim().to_ascii_lowercase()), limit: limit.min(200) };
+    let opts = SearchOptions {
+        lang: lang.map(|l| l.trim().to_ascii_lowercase()),
+        limit: limit.min(200),
+    };
     let hits = lib.search(query, &opts).map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
@@ -94,7 +115,11 @@ pub fn search(ctx: &Ctx, query: &str, lang: Option<String>, limit: usize) -> Res
     out.heading(&format!("{} ({})", info.labels.search_results, hits.len()));
     for hit in &hits {
         out.blank();
-        out.line(&format!("{}  {}", out.bold(&hit.title), out.dim(&format!("{} · {}", hit.card_id, hit.lang))));
+        out.line(&format!(
+            "{}  {}",
+            out.bold(&hit.title),
+            out.dim(&format!("{} · {}", hit.card_id, hit.lang))
+        ));
         out.para(&out.snippet(&hit.snippet), "    ");
     }
     Ok(())
@@ -120,7 +145,12 @@ pub fn agent_card(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), Strin
     out.blank();
     for para in card.show_agent.split("\n\n") {
         let text = para.split_whitespace().collect::<Vec<_>>().join(" ");
-        for line in textwrap::wrap(&text, textwrap::Options::new(width - 4).initial_indent("  ").subsequent_indent("  ")) {
+        for line in textwrap::wrap(
+            &text,
+            textwrap::Options::new(width - 4)
+                .initial_indent("  ")
+                .subsequent_indent("  "),
+        ) {
             out.line(&out.bold(&line));
         }
         out.blank();
@@ -153,7 +183,13 @@ pub fn hotlines(ctx: &Ctx, region: Option<String>) -> Result<(), String> {
         }
         out.para(&facts.join(" · "), "    ");
         if let Some(s) = &h.source {
-            out.para(&out.dim(&format!("{}: {} <{}>", info.labels.sources, s.publisher, s.url)), "    ");
+            out.para(
+                &out.dim(&format!(
+                    "{}: {} <{}>",
+                    info.labels.sources, s.publisher, s.url
+                )),
+                "    ",
+            );
         }
     }
     Ok(())
@@ -167,7 +203,9 @@ pub fn install(ctx: &Ctx, file: &Path) -> Result<(), String> {
     if out.json {
         return out.json(&report);
     }
-    let from = report.previous_version.map_or_else(String::new, |v| format!(" (was version {v})"));
+    let from = report
+        .previous_version
+        .map_or_else(String::new, |v| format!(" (was version {v})"));
     out.line(&format!(
         "Installed {} version {}{}: {} cards, signed by {}",
         report.pack_id, report.version, from, report.cards, report.signer
@@ -183,20 +221,38 @@ pub fn packs(ctx: &Ctx) -> Result<(), String> {
         return out.json(&packs);
     }
     for p in &packs {
-        out.line(&format!("{}  version {}  ({})", out.bold(&p.pack_id), p.version, p.issued));
+        out.line(&format!(
+            "{}  version {}  ({})",
+            out.bold(&p.pack_id),
+            p.version,
+            p.issued
+        ));
         let origin = if p.bundled {
             "bundled with the app".to_owned()
         } else {
-            format!("signed by {}", p.signer_fingerprint.as_deref().unwrap_or("?"))
+            format!(
+                "signed by {}",
+                p.signer_fingerprint.as_deref().unwrap_or("?")
+            )
         };
-        out.para(&format!("{} cards · {} · {}", p.cards, p.languages.join(", "), origin), "    ");
+        out.para(
+            &format!(
+                "{} cards · {} · {}",
+                p.cards,
+                p.languages.join(", "),
+                origin
+            ),
+            "    ",
+        );
     }
     Ok(())
 }
 
 pub fn categories(ctx: &Ctx, lang: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
-    let cats = lib.categories(&user_lang(lang)).map_err(|e| e.to_string())?;
+    let cats = lib
+        .categories(&user_lang(lang))
+        .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&cats);

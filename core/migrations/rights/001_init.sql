@@ -65,6 +65,7 @@ CREATE TABLE card_texts (
     body       TEXT NOT NULL,             -- Markdown subset
     say        TEXT NOT NULL,             -- JSON array
     show_agent TEXT NOT NULL,
+    card_langs TEXT NOT NULL,             -- ",en,es,": every language this card has, for fallback
     UNIQUE (pack_id, card_id, lang),
     FOREIGN KEY (pack_id, card_id) REFERENCES cards(pack_id, id) ON DELETE CASCADE
 );
@@ -89,3 +90,5 @@ CREATE VIRTUAL TABLE card_fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '2 3 4'
 );
+-- Column weights for ranking: a match in a title counts ten times one in the body.
+INSERT INTO card_fts (card_fts, rank) VALUES ('rank', 'bm25(10.0, 5.0, 1.0, 3.0, 1.0, 4.0)');

@@ -3,4 +3,5 @@
 //! It is trusted because it is part of the binary: it carries no signature, and nothing read from
 //! outside the binary may ever take this path into the store.
 
-pub(crate) const BUNDLED_PACK: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundled_pack.json"));
+pub(crate) const BUNDLED_PACK: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/bundled_pack.json"));

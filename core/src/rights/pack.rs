@@ -27,7 +27,9 @@ pub struct VerifiedPack {
 /// Validates `payload` and signs it with `key`, returning the pack file's bytes.
 pub fn sign_pack(payload: &PackPayload, key: &SigningKey) -> Result<Vec<u8>> {
     validate(payload, &Limits::default())?;
-    let bytes = serde_json::to_vec(payload).map_err(|_| Error::InvalidInput { reason: "pack payload cannot be encoded" })?;
+    let bytes = serde_json::to_vec(payload).map_err(|_| Error::InvalidInput {
+        reason: "pack payload cannot be encoded",
+    })?;
     envelope::seal(PACK_KIND, &bytes, &[key])
 }
 
@@ -36,7 +38,11 @@ pub fn open_pack(bytes: &[u8], trusted: impl Fn(&PublicKey) -> bool) -> Result<V
     let env = Envelope::parse(bytes, DocKind::Pack, PACK_KIND, MAX_PACK_BYTES)?;
     let signers = env.verify(DocKind::Pack, trusted)?;
     let payload = parse_payload(&env.payload)?;
-    Ok(VerifiedPack { payload_sha256: sha256_hex(&env.payload), payload, signers })
+    Ok(VerifiedPack {
+        payload_sha256: sha256_hex(&env.payload),
+        payload,
+        signers,
+    })
 }
 
 /// Checks a pack file on its own terms (every signature against its embedded key, the payload

@@ -5,7 +5,7 @@
 //! that finds nothing, ORed. Quotes, `*`, `NEAR(`, `AND`/`OR`/`NOT`, parentheses, emoji and any
 //! length of input therefore give results or an empty list, never an error.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
@@ -15,8 +15,6 @@ use crate::error::Result;
 const MAX_TERMS: usize = 12;
 /// Longer words are cut: no real word is longer, and it bounds the query.
 const MAX_TERM_CHARS: usize = 48;
-const HIGHLIGHT_START: char = '\u{2}';
-const HIGHLIGHT_END: char = '\u{3}';
 
 /// One piece of a snippet; `highlight` marks the words that matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,7 +33,7 @@ pub struct SearchHit {
     pub summary: String,
     pub category: String,
     pub snippet: Vec<SnippetPart>,
-    /// bm25 score; lower is better.
+    /// Weighted bm25 score from FTS5; lower (more negative) is better.
     pub score: f64,
 }
 
@@ -66,92 +64,214 @@ pub(crate) fn fts_query(terms: &[String], joiner: &str) -> String {
         .join(joiner)
 }
 
-const RANK_SQL: &str = "
-    SELECT f.rowid, t.pack_id, t.card_id, t.lang, t.title, t.summary, c.category,
-           bm25(card_fts, 10.0, 5.0, 1.0, 3.0, 1.0, 4.0) AS score
-    FROM card_fts f
-    JOIN card_texts t ON t.rowid = f.rowid
-    JOIN cards c ON c.pack_id = t.pack_id AND c.id = t.card_id
-    WHERE card_fts MATCH ?1
-      AND (?2 IS NULL OR t.lang = ?2 OR (t.lang = 'en' AND NOT EXISTS (
-            SELECT 1 FROM card_texts x
-            WHERE x.pack_id = t.pack_id AND x.card_id = t.card_id AND x.lang = ?2)))
-    ORDER BY score
-    LIMIT ?3";
+/// Ranking happens inside FTS5 (`ORDER BY rank` uses the weights configured in the migration),
+/// so SQLite never sorts a join; filtering by language is done on the rows as they stream out.
+const RANK_SQL: &str = "SELECT rowid, rank FROM card_fts WHERE card_fts MATCH ?1 ORDER BY rank";
 
-const SNIPPET_SQL: &str = "
-    SELECT snippet(card_fts, -1, char(2), char(3), '…', 14)
-    FROM card_fts WHERE card_fts MATCH ?1 AND rowid = ?2";
+const ROW_SQL: &str = "
+    SELECT t.pack_id, t.card_id, t.lang, t.title, t.summary, c.category, t.card_langs
+    FROM card_texts t JOIN cards c ON c.pack_id = t.pack_id AND c.id = t.card_id
+    WHERE t.rowid = ?1";
 
-pub(crate) fn search(conn: &Connection, query: &str, opts: &SearchOptions) -> Result<Vec<SearchHit>> {
+/// Where a snippet comes from, in order of preference; the title is shown anyway.
+const TEXT_SQL: &str = "SELECT summary, body, say, show_agent FROM card_fts WHERE rowid = ?1";
+
+/// Words of context around the first match in a snippet.
+const SNIPPET_WORDS: usize = 14;
+
+pub(crate) fn search(
+    conn: &Connection,
+    query: &str,
+    opts: &SearchOptions,
+) -> Result<Vec<SearchHit>> {
     let words = terms(query);
     if words.is_empty() || opts.limit == 0 {
         return Ok(Vec::new());
     }
-    let mut hits = run(conn, &fts_query(&words, " "), opts)?;
+    let mut hits = run(conn, &fts_query(&words, " "), &words, opts)?;
     if hits.is_empty() && words.len() > 1 {
-        hits = run(conn, &fts_query(&words, " OR "), opts)?;
+        hits = run(conn, &fts_query(&words, " OR "), &words, opts)?;
     }
     Ok(hits)
 }
 
-fn run(conn: &Connection, fts: &str, opts: &SearchOptions) -> Result<Vec<SearchHit>> {
-    // Enough rows to fill `limit` distinct cards even when every language of a card matches.
-    let fetch = i64::try_from(opts.limit.saturating_mul(8).min(10_000)).unwrap_or(10_000);
+fn visible(row_lang: &str, card_langs: &str, wanted: Option<&str>) -> bool {
+    match wanted {
+        None => true,
+        Some(w) if row_lang == w => true,
+        // English stands in for a card that has no text in the wanted language.
+        Some(w) => row_lang == super::FALLBACK_LANG && !card_langs.contains(&format!(",{w},")),
+    }
+}
+
+fn run(
+    conn: &Connection,
+    fts: &str,
+    words: &[String],
+    opts: &SearchOptions,
+) -> Result<Vec<SearchHit>> {
     let mut rank = conn.prepare_cached(RANK_SQL)?;
-    let mut rows = rank.query(params![fts, opts.lang, fetch])?;
-    let mut hits: Vec<(i64, SearchHit)> = Vec::new();
+    let mut row_stmt = conn.prepare_cached(ROW_SQL)?;
+    let mut text_stmt = conn.prepare_cached(TEXT_SQL)?;
+    let folded: Vec<String> = words.iter().map(|w| fold(w)).collect();
+    let mut rows = rank.query(params![fts])?;
+    let mut hits: Vec<SearchHit> = Vec::new();
     while let Some(row) = rows.next()? {
-        let pack_id: String = row.get(1)?;
-        let card_id: String = row.get(2)?;
-        if hits.iter().any(|(_, h)| h.pack_id == pack_id && h.card_id == card_id) {
+        let rowid: i64 = row.get(0)?;
+        let score: f64 = row.get(1)?;
+        let Some(hit) = row_stmt
+            .query_row(params![rowid], |r| {
+                let lang: String = r.get(2)?;
+                let card_langs: String = r.get(6)?;
+                if !visible(&lang, &card_langs, opts.lang.as_deref()) {
+                    return Ok(None);
+                }
+                Ok(Some(SearchHit {
+                    pack_id: r.get(0)?,
+                    card_id: r.get(1)?,
+                    lang,
+                    title: r.get(3)?,
+                    summary: r.get(4)?,
+                    category: r.get(5)?,
+                    snippet: Vec::new(),
+                    score: 0.0,
+                }))
+            })
+            .optional()?
+            .flatten()
+        else {
+            continue;
+        };
+        // One hit per card: the best-ranked translation.
+        if hits
+            .iter()
+            .any(|h| h.pack_id == hit.pack_id && h.card_id == hit.card_id)
+        {
             continue;
         }
-        hits.push((
-            row.get(0)?,
-            SearchHit {
-                pack_id,
-                card_id,
-                lang: row.get(3)?,
-                title: row.get(4)?,
-                summary: row.get(5)?,
-                category: row.get(6)?,
-                snippet: Vec::new(),
-                score: row.get(7)?,
-            },
-        ));
+        let texts: [String; 4] = text_stmt.query_row(params![rowid], |r| {
+            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
+        })?;
+        let mut hit = hit;
+        hit.score = score;
+        hit.snippet = snippet(&texts, &folded).unwrap_or_else(|| {
+            vec![SnippetPart {
+                text: hit.summary.clone(),
+                highlight: false,
+            }]
+        });
+        hits.push(hit);
         if hits.len() == opts.limit {
             break;
         }
     }
-    drop(rows);
-    // Snippets only for the hits returned: they cost far more than ranking.
-    let mut snip = conn.prepare_cached(SNIPPET_SQL)?;
-    for (rowid, hit) in &mut hits {
-        let text: String = snip.query_row(params![fts, *rowid], |r| r.get(0))?;
-        hit.snippet = snippet_parts(&text);
-    }
-    Ok(hits.into_iter().map(|(_, h)| h).collect())
+    Ok(hits)
 }
 
-fn snippet_parts(marked: &str) -> Vec<SnippetPart> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut highlight = false;
-    for c in marked.chars() {
-        if c == HIGHLIGHT_START || c == HIGHLIGHT_END {
-            if !current.is_empty() {
-                parts.push(SnippetPart { text: std::mem::take(&mut current), highlight });
+/// Case- and accent-folded form of a word, the way the `unicode61 remove_diacritics` tokenizer
+/// sees it, so highlights agree with what matched.
+fn fold(word: &str) -> String {
+    word.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Splits `text` into alternating runs of word and non-word characters.
+fn tokens(text: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_word = None;
+    for (i, c) in text.char_indices() {
+        let w = c.is_alphanumeric();
+        match in_word {
+            Some(prev) if prev != w => {
+                if let Some(run) = text.get(start..i) {
+                    out.push((run, prev));
+                }
+                start = i;
             }
-            highlight = c == HIGHLIGHT_START;
-        } else {
-            current.push(c);
+            _ => {}
         }
+        in_word = Some(w);
     }
-    if !current.is_empty() {
-        parts.push(SnippetPart { text: current, highlight });
+    if let (Some(w), Some(run)) = (in_word, text.get(start..)) {
+        out.push((run, w));
     }
-    parts
+    out
+}
+
+/// A window of text around the first word that starts with a query term, in the first of
+/// `texts` (summary, body, phrases, agent text) that has one.
+fn snippet(texts: &[String], terms: &[String]) -> Option<Vec<SnippetPart>> {
+    let matches = |word: &str| {
+        // Most words are ASCII: compare in place rather than allocating a folded copy.
+        if word.is_ascii() {
+            terms.iter().any(|t| {
+                t.is_ascii()
+                    && word.len() >= t.len()
+                    && word
+                        .as_bytes()
+                        .get(..t.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(t.as_bytes()))
+            })
+        } else {
+            let f = fold(word);
+            terms.iter().any(|t| f.starts_with(t.as_str()))
+        }
+    };
+    for text in texts {
+        let toks = tokens(text);
+        let Some(first) = toks.iter().position(|(w, is_word)| *is_word && matches(w)) else {
+            continue;
+        };
+        // Start a few words before the match; count words, not separators.
+        let mut start = first;
+        let mut before = 0;
+        while start > 0 && before < 4 {
+            start -= 1;
+            if toks.get(start).is_some_and(|(_, w)| *w) {
+                before += 1;
+            }
+        }
+        let mut parts: Vec<SnippetPart> = Vec::new();
+        if start > 0 {
+            parts.push(SnippetPart {
+                text: "…".into(),
+                highlight: false,
+            });
+        }
+        let mut words = 0;
+        let mut end = start;
+        for (tok, is_word) in toks.iter().skip(start) {
+            if *is_word {
+                if words == SNIPPET_WORDS {
+                    break;
+                }
+                words += 1;
+            }
+            end += 1;
+            let highlight = *is_word && matches(tok);
+            let tok = if tok.contains('\n') { " " } else { tok };
+            match parts.last_mut() {
+                Some(last) if last.highlight == highlight && last.text != "…" => {
+                    last.text.push_str(tok)
+                }
+                _ => parts.push(SnippetPart {
+                    text: (*tok).to_owned(),
+                    highlight,
+                }),
+            }
+        }
+        if end < toks.len() {
+            parts.push(SnippetPart {
+                text: "…".into(),
+                highlight: false,
+            });
+        }
+        return Some(parts);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -174,9 +294,26 @@ mod tests {
     }
 
     #[test]
-    fn snippet_markers_split() {
-        let parts = snippet_parts("la \u{2}policía\u{3} llega");
-        assert_eq!(parts.len(), 3);
-        assert!(parts[1].highlight && parts[1].text == "policía");
+    fn snippets_highlight_folded_prefixes() {
+        let texts = ["Si la Policía llega a su puerta, no abra.".to_owned()];
+        let parts = snippet(&texts, &[fold("policia")]).unwrap();
+        let lit: Vec<_> = parts
+            .iter()
+            .filter(|p| p.highlight)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(lit, vec!["Policía"]);
+        let joined: String = parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(joined.starts_with("Si la Policía"));
+        assert!(snippet(&texts, &[fold("warrant")]).is_none());
+    }
+
+    #[test]
+    fn language_visibility() {
+        assert!(visible("es", ",en,es,", Some("es")));
+        assert!(!visible("en", ",en,es,", Some("es")));
+        assert!(visible("en", ",en,", Some("es")));
+        assert!(!visible("fr", ",en,fr,", Some("es")));
+        assert!(visible("fr", ",fr,", None));
     }
 }

@@ -1,0 +1,198 @@
+//! The `silbato` binary as a user and a script see it: output, `--json`, exit codes, and the
+//! organizer's round trip from a content directory to an installed pack.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Run {
+    out: Output,
+}
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout()))
+    }
+}
+
+fn silbato(data: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_silbato"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("SILBATO_DATA_DIR")
+        .env("LANG", "en_US.UTF-8")
+        .output()
+        .unwrap();
+    Run { out }
+}
+
+fn content_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
+}
+
+#[test]
+fn reads_cards_offline_in_english_and_spanish() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = silbato(dir.path(), &["rights", "list"]);
+    assert_eq!(list.code(), 0, "{}", list.stderr());
+    assert!(list.stdout().contains("someone-at-your-door"));
+    assert!(list.stdout().contains("not legal advice"));
+
+    let es = silbato(dir.path(), &["rights", "list", "--lang", "es", "--json"]).json();
+    let cards = es.as_array().unwrap();
+    assert!(cards.len() >= 10);
+    assert!(cards.iter().all(|c| c["lang"] == "es"));
+
+    let show = silbato(dir.path(), &["rights", "show", "warrants", "--lang", "es"]);
+    assert_eq!(show.code(), 0);
+    assert!(show.stdout().contains("I-205"));
+    assert!(
+        show.stdout().contains("Fuentes"),
+        "labels are in the reader's language"
+    );
+
+    let card = silbato(dir.path(), &["rights", "card", "red-card"]);
+    assert_eq!(card.code(), 0);
+    assert!(card.stdout().contains("remain silent"));
+
+    let hotlines = silbato(
+        dir.path(),
+        &["rights", "hotlines", "--region", "US-IL", "--json"],
+    )
+    .json();
+    assert!(
+        hotlines
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["region"] == "US-IL")
+    );
+}
+
+#[test]
+fn search_takes_anything_a_person_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let hits = silbato(
+        dir.path(),
+        &["rights", "search", "policia", "--lang", "es", "--json"],
+    )
+    .json();
+    assert!(!hits.as_array().unwrap().is_empty());
+    for hostile in ["\"", "NEAR(", "AND", "(((", "*", "🚨", "שלום"] {
+        let run = silbato(dir.path(), &["rights", "search", hostile, "--json"]);
+        assert_eq!(run.code(), 0, "{hostile}: {}", run.stderr());
+        assert!(run.json().is_array());
+    }
+    let long = "a".repeat(10_000);
+    assert_eq!(silbato(dir.path(), &["rights", "search", &long]).code(), 0);
+}
+
+#[test]
+fn exit_codes_and_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(silbato(dir.path(), &["no-such-command"]).code(), 2);
+    assert_eq!(silbato(dir.path(), &["rights", "search"]).code(), 2);
+    let missing = silbato(dir.path(), &["rights", "show", "no-such-card"]);
+    assert_eq!(missing.code(), 1);
+    assert_eq!(missing.stderr().lines().count(), 1);
+    let json_err = silbato(dir.path(), &["rights", "show", "no-such-card", "--json"]);
+    assert_eq!(json_err.code(), 1);
+    let err: serde_json::Value = serde_json::from_str(json_err.stderr().trim()).unwrap();
+    assert!(err["error"].is_string());
+    let not_a_file = silbato(dir.path(), &["rights", "install", "/nonexistent/pack.json"]);
+    assert_eq!(not_a_file.code(), 1);
+}
+
+#[test]
+fn organizer_round_trip_build_trust_install_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = dir.path().join("org.key");
+    let gen_run = silbato(&data, &["keys", "generate", "--out", key.to_str().unwrap()]);
+    assert_eq!(gen_run.code(), 0, "{}", gen_run.stderr());
+    let pubkey = gen_run.stdout().trim().to_owned();
+    assert!(pubkey.starts_with("ed25519:"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Never overwrite a key.
+    assert_eq!(
+        silbato(&data, &["keys", "generate", "--out", key.to_str().unwrap()]).code(),
+        1
+    );
+
+    let pack = dir.path().join("pack-v2.json");
+    let content = content_dir();
+    let build = silbato(
+        &data,
+        &[
+            "pack",
+            "build",
+            content.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            pack.to_str().unwrap(),
+            "--version",
+            "2",
+        ],
+    );
+    assert_eq!(build.code(), 0, "{}", build.stderr());
+    let verify = silbato(&data, &["pack", "verify", pack.to_str().unwrap(), "--json"]).json();
+    assert_eq!(verify["version"], 2);
+    assert_eq!(verify["signers"][0]["trusted_here"], false);
+
+    // Not trusted yet: refused.
+    let refused = silbato(&data, &["rights", "install", pack.to_str().unwrap()]);
+    assert_eq!(refused.code(), 1);
+    assert!(refused.stderr().contains("trusted"));
+
+    assert_eq!(
+        silbato(
+            &data,
+            &["publishers", "add", &pubkey, "--name", "Test network"]
+        )
+        .code(),
+        0
+    );
+    let listed = silbato(&data, &["publishers", "list", "--json"]).json();
+    assert_eq!(listed[0]["public_key"], pubkey.as_str());
+
+    let installed = silbato(
+        &data,
+        &["rights", "install", pack.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(installed.code(), 0, "{}", installed.stderr());
+    assert_eq!(installed.json()["previous_version"], 1);
+    let packs = silbato(&data, &["rights", "packs", "--json"]).json();
+    assert_eq!(packs[0]["version"], 2);
+
+    // The same version again is a rollback.
+    let again = silbato(&data, &["rights", "install", pack.to_str().unwrap()]);
+    assert_eq!(again.code(), 1);
+    assert!(again.stderr().contains("not newer"));
+
+    // Truncated and bit-flipped files are refused with their own messages.
+    let bytes = std::fs::read(&pack).unwrap();
+    let cut = dir.path().join("cut.json");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let truncated = silbato(&data, &["rights", "install", cut.to_str().unwrap()]);
+    assert_eq!(truncated.code(), 1);
+    assert!(truncated.stderr().contains("truncated"));
+}
