@@ -96,8 +96,9 @@ struct FrontMatter {
 
 fn read(path: &Path) -> Result<String, SourceError> {
     let text = fs::read_to_string(path).map_err(|e| fail(path, e))?;
-    // One normal form everywhere, so search and comparison see what a reader sees.
-    Ok(text.nfc().collect())
+    // One normal form everywhere, so search and comparison see what a reader sees; and files
+    // saved on Windows read the same as any other.
+    Ok(text.replace("\r\n", "\n").nfc().collect())
 }
 
 fn parse_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, SourceError> {

@@ -36,6 +36,10 @@ pub enum Error {
     Truncated { what: DocKind },
     #[error("the {what} is larger than the {limit}-byte limit")]
     TooLarge { what: DocKind, limit: usize },
+    #[error(
+        "the {what} uses format {found}, which this version of Silbato cannot read; update the app"
+    )]
+    UnsupportedFormat { what: DocKind, found: u32 },
     #[error("the {what} is not signed by a trusted key")]
     UntrustedKey { what: DocKind },
     #[error("the {what} has a signature that does not verify")]

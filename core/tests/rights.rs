@@ -189,6 +189,30 @@ fn install_update_and_refusals() {
             what: DocKind::Pack
         })
     ));
+    // Another trusted publisher cannot take over this pack id by bumping the version.
+    let rival = SigningKey::generate().unwrap();
+    lib.add_publisher(&rival.public_key(), "Another network")
+        .unwrap();
+    let takeover = sign_pack(&common::pack("net", 9, 1, 1), &rival).unwrap();
+    assert!(matches!(
+        lib.install_pack(&takeover),
+        Err(Error::UntrustedKey { .. })
+    ));
+    // Nor the bundled pack, which belongs to the publisher "silbato".
+    let mut fake = common::pack("silbato-kyr-us", 99, 1, 1);
+    fake.publisher = "someone-else".into();
+    assert!(matches!(
+        lib.install_pack(&sign_pack(&fake, &rival).unwrap()),
+        Err(Error::UntrustedKey { .. })
+    ));
+    // A pack in a format from the future says so.
+    let future =
+        silbato_core::envelope::seal("silbato.pack", br#"{"format":2,"new_field":true}"#, &[&key])
+            .unwrap();
+    assert!(matches!(
+        lib.install_pack(&future),
+        Err(Error::UnsupportedFormat { found: 2, .. })
+    ));
     // Truncated anywhere.
     let v3 = sign_pack(&common::pack("net", 3, 5, 1), &key).unwrap();
     for cut in [0, 1, 10, v3.len() / 3, v3.len() / 2, v3.len() - 2] {

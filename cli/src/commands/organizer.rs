@@ -11,13 +11,13 @@ use super::{Ctx, read_bounded};
 /// Key files are small; anything bigger is not one.
 const MAX_KEY_FILE: usize = 64 * 1024;
 
-/// Creates `path` readable and writable by its owner only; refuses to replace an existing file,
-/// so a typo cannot destroy a signing key.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Creates `path` (readable and writable by its owner only when `private`); refuses to replace an
+/// existing file, so a typo cannot destroy a signing key or a published pack.
+fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
-    {
+    if private {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
@@ -40,7 +40,7 @@ pub fn load_key(path: &Path) -> Result<SigningKey, String> {
 pub fn keys_generate(ctx: &Ctx, out_path: &Path) -> Result<(), String> {
     let key = SigningKey::generate().map_err(|e| e.to_string())?;
     let text = key.to_key_file().map_err(|e| e.to_string())?;
-    write_private(out_path, text.as_bytes())?;
+    write_new(out_path, text.as_bytes(), true)?;
     print_public(ctx, &key.public_key())
 }
 

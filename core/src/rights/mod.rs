@@ -20,7 +20,7 @@ use silbato_content::{Block, Labels, PackPayload, parse_markdown, plain_text};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::crypto::{PublicKey, sha256_hex};
-use crate::error::{Error, Result};
+use crate::error::{DocKind, Error, Result};
 use crate::store::{Store, StoreSpec};
 
 pub use pack::{MAX_PACK_BYTES, PACK_KIND, VerifiedPack, inspect_pack, open_pack, sign_pack};
@@ -246,17 +246,31 @@ impl RightsLibrary {
             let trusted = trusted_keys(tx)?;
             let verified = open_pack(bytes, |k| trusted.contains(k))?;
             let payload = &verified.payload;
-            let previous = installed_version(tx, &payload.pack_id)?;
-            if let Some(installed) = previous
-                && payload.version <= installed
+            let installed = installed_pack(tx, &payload.pack_id)?;
+            let previous = installed.as_ref().map(|p| p.version);
+            if let Some(p) = &installed
+                && payload.version <= p.version
             {
                 return Err(Error::Rollback {
                     pack_id: payload.pack_id.clone(),
-                    installed,
+                    installed: p.version,
                     offered: payload.version,
                 });
             }
-            let signer = verified.signers.first().copied().ok_or(Error::Crypto)?;
+            // An update comes from whoever owns the pack: the key that signed the installed
+            // version, or for the bundled pack a trusted key of the same publisher. Otherwise any
+            // trusted network could replace another's content by bumping the version.
+            let signer = match &installed {
+                None => verified.signers.first().copied(),
+                Some(p) => match &p.signer {
+                    Some(owner) => verified.signers.iter().find(|k| *k == owner).copied(),
+                    None if p.publisher == payload.publisher => verified.signers.first().copied(),
+                    None => None,
+                },
+            }
+            .ok_or(Error::UntrustedKey {
+                what: DocKind::Pack,
+            })?;
             replace_pack(tx, payload, Some(&signer), &verified.payload_sha256)?;
             Ok(InstallReport {
                 pack_id: payload.pack_id.clone(),
@@ -629,6 +643,33 @@ impl RawCard {
             sources,
         })
     }
+}
+
+struct Installed {
+    version: u64,
+    publisher: String,
+    signer: Option<PublicKey>,
+}
+
+fn installed_pack(c: &Connection, pack_id: &str) -> Result<Option<Installed>> {
+    let row: Option<(i64, String, Option<String>)> = c
+        .query_row(
+            "SELECT version, publisher, signer FROM packs WHERE pack_id = ?1",
+            [pack_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(version, publisher, signer)| {
+        Ok(Installed {
+            version: u64::try_from(version).unwrap_or(0),
+            publisher,
+            signer: signer
+                .map(|s| PublicKey::parse(&s))
+                .transpose()
+                .map_err(|_| Error::Corrupt { store: SPEC.name })?,
+        })
+    })
+    .transpose()
 }
 
 fn installed_version(c: &Connection, pack_id: &str) -> Result<Option<u64>> {

@@ -52,6 +52,20 @@ pub fn inspect_pack(bytes: &[u8]) -> Result<VerifiedPack> {
 }
 
 pub(crate) fn parse_payload(bytes: &[u8]) -> Result<PackPayload> {
+    // Read the format number alone first, so a pack from a newer publisher tool is reported as
+    // such rather than as malformed because of fields this build does not know.
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        format: u32,
+    }
+    if let Ok(Probe { format }) = serde_json::from_slice::<Probe>(bytes)
+        && format != silbato_content::FORMAT_VERSION
+    {
+        return Err(Error::UnsupportedFormat {
+            what: DocKind::Pack,
+            found: format,
+        });
+    }
     let payload: PackPayload =
         serde_json::from_slice(bytes).map_err(|e| Error::from_json(DocKind::Pack, &e))?;
     validate(&payload, &Limits::default())?;
