@@ -44,6 +44,133 @@ enum Command {
     /// Build and check content packs (organizers).
     #[command(subcommand)]
     Pack(PackCmd),
+    /// The patroller's encrypted, tamper-evident sighting log.
+    #[command(subcommand)]
+    Vault(Box<VaultCmd>),
+    /// Check a plate against the installed watch-lists of known enforcement vehicles.
+    #[command(subcommand)]
+    Plates(PlatesCmd),
+    /// Signed plate watch-lists: install (devices) and build (organizers).
+    #[command(subcommand)]
+    Watchlist(WatchlistCmd),
+}
+
+#[derive(Subcommand)]
+enum VaultCmd {
+    /// Create the vault and choose its passphrase.
+    Init {
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+        #[command(flatten)]
+        kdf: commands::vault::KdfArgs,
+    },
+    /// Record a sighting. At least --activity and --agency.
+    Log {
+        #[command(flatten)]
+        fields: commands::vault::SightingArgs,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// The records, newest first.
+    List {
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// One record and its amendments.
+    Show {
+        id: String,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// Correct a record: an amendment entry; the original stays in the log.
+    Amend {
+        id: String,
+        #[command(flatten)]
+        fields: commands::vault::SightingArgs,
+        /// Why it was corrected.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// Write a verifiable bundle of the log: sealed to a recipient, or in clear.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The recipient's public key (x25519:...); see `keys generate-recipient`.
+        #[arg(long, value_name = "PUBKEY")]
+        to: Option<String>,
+        /// Write it readable by anyone who gets the file.
+        #[arg(long)]
+        clear: bool,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// Check an export: names any entry changed, dropped or reordered. No vault needed.
+    VerifyExport {
+        file: PathBuf,
+        /// The recipient's key file, for a sealed export.
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
+    },
+    /// Check this device's own chain.
+    Verify {
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// Change the passphrase (the records are not re-encrypted; only the key is rewrapped).
+    Passphrase {
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+        #[command(flatten)]
+        kdf: commands::vault::KdfArgs,
+    },
+    /// Securely delete entries older than a number of days (the purge is recorded in the chain).
+    Purge {
+        #[arg(long, value_name = "DAYS")]
+        older_than: u32,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// Panic wipe: destroy the keys, the log and the photos. Know-your-rights cards keep working.
+    Wipe {
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlatesCmd {
+    /// Check a plate (partial welcome; `?` for an unknown character).
+    Check {
+        plate: String,
+        /// Only entries of this state, e.g. IL.
+        #[arg(long, value_name = "ST")]
+        state: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum WatchlistCmd {
+    /// Install a signed watch-list from a trusted publisher.
+    Install { file: PathBuf },
+    /// The installed watch-lists.
+    List,
+    /// Build and sign a watch-list from a CSV: plate,state,description,last_seen.
+    Build {
+        csv: PathBuf,
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_name = "ID", default_value = "plates")]
+        list_id: String,
+        #[arg(long, value_name = "ID", default_value = "network")]
+        publisher: String,
+        /// Default: the current time in seconds, so each build is newer than the last.
+        #[arg(long, value_name = "N")]
+        version: Option<u64>,
+    },
 }
 
 #[derive(Args)]
@@ -112,6 +239,11 @@ enum KeysCmd {
     },
     /// Print the public key of a key file.
     Public { file: PathBuf },
+    /// Generate an X25519 key to receive sealed vault exports; prints its public key.
+    GenerateRecipient {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,7 +309,7 @@ fn main() -> ExitCode {
 }
 
 fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
-    use commands::{organizer, rights};
+    use commands::{organizer, rights, vault};
     match command {
         Command::Rights(cmd) => match cmd {
             RightsCmd::List { lang, category } => rights::list(ctx, lang.lang, category),
@@ -195,6 +327,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
         Command::Keys(cmd) => match cmd {
             KeysCmd::Generate { out } => organizer::keys_generate(ctx, &out),
             KeysCmd::Public { file } => organizer::keys_public(ctx, &file),
+            KeysCmd::GenerateRecipient { out } => vault::keys_generate_recipient(ctx, &out),
         },
         Command::Publishers(cmd) => match cmd {
             PublishersCmd::Add { pubkey, name } => organizer::publishers_add(ctx, &pubkey, &name),
@@ -209,6 +342,56 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                 version,
             } => organizer::pack_build(ctx, &content_dir, &key, &out, version),
             PackCmd::Verify { file } => organizer::pack_verify(ctx, &file),
+        },
+        Command::Vault(cmd) => match *cmd {
+            VaultCmd::Init { pass, kdf } => vault::init(ctx, &pass, &kdf),
+            VaultCmd::Log { fields, pass } => vault::log(ctx, &fields, &pass),
+            VaultCmd::List { pass } => vault::list(ctx, &pass),
+            VaultCmd::Show { id, pass } => vault::show(ctx, &id, &pass),
+            VaultCmd::Amend {
+                id,
+                fields,
+                reason,
+                pass,
+            } => vault::amend(ctx, &id, &fields, reason, &pass),
+            VaultCmd::Export {
+                out,
+                to,
+                clear,
+                pass,
+            } => vault::export(ctx, &out, to.as_deref(), clear, &pass),
+            VaultCmd::VerifyExport { file, key } => {
+                vault::verify_export_cmd(ctx, &file, key.as_deref())
+            }
+            VaultCmd::Verify { pass } => vault::verify_chain(ctx, &pass),
+            VaultCmd::Passphrase { pass, kdf } => vault::change_passphrase(ctx, &pass, &kdf),
+            VaultCmd::Purge { older_than, pass } => vault::purge(ctx, older_than, &pass),
+            VaultCmd::Wipe { yes } => vault::wipe(ctx, yes),
+        },
+        Command::Plates(PlatesCmd::Check { plate, state }) => {
+            vault::plates_check(ctx, &plate, state.as_deref())
+        }
+        Command::Watchlist(cmd) => match cmd {
+            WatchlistCmd::Install { file } => vault::watchlist_install(ctx, &file),
+            WatchlistCmd::List => vault::watchlist_list(ctx),
+            WatchlistCmd::Build {
+                csv,
+                key,
+                out,
+                list_id,
+                publisher,
+                version,
+            } => vault::watchlist_build(
+                ctx,
+                &vault::BuildArgs {
+                    csv: &csv,
+                    key: &key,
+                    out: &out,
+                    list_id: &list_id,
+                    publisher: &publisher,
+                    version,
+                },
+            ),
         },
     }
 }

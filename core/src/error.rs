@@ -73,6 +73,24 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("cryptographic operation failed")]
     Crypto,
+    #[error("data did not decrypt: it was changed, moved, or belongs to another key")]
+    Decrypt,
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    #[error("the vault is locked")]
+    Locked,
+    #[error("no vault has been set up here yet")]
+    NotInitialized,
+    #[error("a vault already exists here")]
+    AlreadyInitialized,
+    #[error("the {what} key file is damaged")]
+    KeyFileCorrupt { what: &'static str },
+    #[error("the key does not fit this {store}.db (its canary did not decrypt)")]
+    KeyMismatch { store: &'static str },
+    #[error("the platform key store failed: {0}")]
+    KeyStore(#[from] crate::keys::KeyStoreError),
+    #[error("the WAL checkpoint could not complete because the database was busy")]
+    CheckpointBusy,
 }
 
 fn storage_code(e: &rusqlite::Error) -> String {

@@ -6,7 +6,11 @@
 pub mod crypto;
 pub mod envelope;
 pub mod error;
+pub mod keys;
 pub mod rights;
+pub mod seal;
 pub mod store;
+pub mod vault;
+pub mod watchlist;
 
 pub use error::{DocKind, Error, Result};

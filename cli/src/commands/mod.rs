@@ -3,6 +3,7 @@
 
 pub mod organizer;
 pub mod rights;
+pub mod vault;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ const MAX_KEY_FILE: usize = 64 * 1024;
 
 /// Creates `path` (readable and writable by its owner only when `private`); refuses to replace an
 /// existing file, so a typo cannot destroy a signing key or a published pack.
-fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
+pub fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

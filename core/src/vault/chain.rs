@@ -1,0 +1,68 @@
+//! The tamper-evident chain over vault entries, shared by the vault (which writes it) and the
+//! export verifier (which a third party runs).
+//!
+//! `hash(n) = SHA-256("silbato-vault-chain-v1\0" || hash(n-1) || seq(n) as u64 BE || SHA-256(entry bytes))`
+//! with 32 zero bytes before the first entry, and each entry's hash signed by the device key over
+//! `"silbato-vault-entry-v1\0" || hash(n)`. Changing, dropping or reordering any entry breaks a
+//! link or a signature.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::sha256;
+use crate::vault::record::Sighting;
+
+pub const GENESIS: [u8; 32] = [0u8; 32];
+const CHAIN_DOMAIN: &[u8] = b"silbato-vault-chain-v1\0";
+const SIGN_DOMAIN: &[u8] = b"silbato-vault-entry-v1\0";
+const HEAD_DOMAIN: &[u8] = b"silbato-vault-export-head-v1\0";
+
+pub fn link_hash(prev: &[u8; 32], seq: u64, body: &[u8]) -> [u8; 32] {
+    let mut m = Vec::with_capacity(CHAIN_DOMAIN.len() + 32 + 8 + 32);
+    m.extend_from_slice(CHAIN_DOMAIN);
+    m.extend_from_slice(prev);
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(&sha256(body));
+    sha256(&m)
+}
+
+pub fn signed_message(hash: &[u8; 32]) -> Vec<u8> {
+    [SIGN_DOMAIN, hash.as_slice()].concat()
+}
+
+/// What the device signs at export time: the last entry it had, so a truncated export shows.
+pub fn head_message(last_seq: u64, last_hash: &[u8; 32], exported_at: &DateTime<Utc>) -> Vec<u8> {
+    let mut m = HEAD_DOMAIN.to_vec();
+    m.extend_from_slice(&last_seq.to_be_bytes());
+    m.extend_from_slice(last_hash);
+    m.extend_from_slice(exported_at.to_rfc3339().as_bytes());
+    m
+}
+
+/// The plaintext of one entry: what is encrypted in `vault.db` and what an export carries.
+// No `deny_unknown_fields`: serde does not support it together with `flatten`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntryBody {
+    pub v: u32,
+    pub id: String,
+    pub seq: u64,
+    pub recorded_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub content: EntryContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryContent {
+    /// A new sighting.
+    Sighting { sighting: Sighting },
+    /// A correction: the full record as it now stands, replacing the one `amends` refers to.
+    Amendment {
+        amends: String,
+        sighting: Sighting,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Entries up to `through_seq` were deleted by the retention policy.
+    Purge { through_seq: u64, count: u64 },
+}

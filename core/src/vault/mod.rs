@@ -1,0 +1,941 @@
+//! The patroller's sighting vault: an encrypted, append-only, hash-chained and signed log in
+//! `vault.db`, with photos stored encrypted beside it.
+//!
+//! This module owns the vault's life cycle (init, unlock, idle lock, passphrase change, retention
+//! purge, panic wipe) and every read and write of entries. Plaintext exists only in memory while
+//! the vault is unlocked. It must never write a record, a place, a plate or a key to disk
+//! unencrypted, never log one, and never delete `vault.db` except in a wipe (a damaged file is
+//! moved aside and reported).
+
+mod chain;
+pub mod export;
+pub mod media;
+mod record;
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+pub use chain::{EntryBody, EntryContent};
+pub use record::{
+    Activity, Agency, AttachmentRef, CLOCK_SKEW, Confidence, Location, Sighting, Vehicle,
+};
+
+use crate::crypto::{PublicKey, SigningKey, aead_open, aead_seal, sha256_hex};
+use crate::error::{Error, Result};
+use crate::keys::{
+    DataKey, KdfParams, KeyFile, Passphrase, PlatformKeyStore, overwrite_and_remove, sync_dir,
+};
+use crate::store::{Store, StoreSpec};
+use crate::watchlist::{WatchHit, Watchlists};
+
+pub const VAULT_DB: &str = "vault.db";
+pub const VAULT_KEYS: &str = "vault.keys";
+pub const ATTACHMENTS_DIR: &str = "vault-attachments";
+/// Label of the vault key in the platform key store.
+pub const PLATFORM_LABEL: &str = "silbato.vault.key";
+/// The entries table's schema version, bound into every entry's associated data.
+const ENTRY_SCHEMA: u32 = 1;
+
+pub(crate) const SPEC: StoreSpec = StoreSpec {
+    name: "vault",
+    migrations: crate::migrations!("vault": 1 => "001_init"),
+    full_sync: true,
+    secure_delete: true,
+    check_on_open: true,
+};
+
+const CANARY: &[u8] = b"silbato-vault-canary-v1";
+const CANARY_AAD: &[u8] = b"vault.db/meta/canary/v1";
+const DEVICE_KEY_AAD: &[u8] = b"vault.db/meta/device_key/v1";
+
+fn entry_aad(seq: u64) -> Vec<u8> {
+    format!("vault.db/entries/{seq}/schema-{ENTRY_SCHEMA}").into_bytes()
+}
+
+fn attachment_aad(id: &str) -> Vec<u8> {
+    format!("vault-attachments/{id}/v1").into_bytes()
+}
+
+/// How the vault behaves.
+#[derive(Debug, Clone)]
+pub struct VaultConfig {
+    /// Cost of deriving the key from the passphrase, for new or changed passphrases.
+    pub kdf: KdfParams,
+    /// Lock after this long without use. `None`: only an explicit lock.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        Self {
+            kdf: KdfParams::DEFAULT,
+            idle_timeout: Some(Duration::from_secs(5 * 60)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VaultState {
+    NotInitialized,
+    Locked,
+    Unlocked,
+}
+
+/// What opening the vault found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VaultOpenReport {
+    /// `vault.db` was damaged and was moved aside to this path (never deleted); a new, empty
+    /// log was started. The old file can be examined or recovered by hand.
+    pub moved_aside: Option<PathBuf>,
+}
+
+/// Returned by `log` and `amend`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReceipt {
+    pub id: String,
+    pub seq: u64,
+    /// Watch-list vehicles the sighting's plates matched.
+    pub plate_matches: Vec<WatchHit>,
+}
+
+/// One record as it stands now (its latest amendment applied).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    pub id: String,
+    pub seq: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub sighting: Sighting,
+    /// The amendments, oldest first; `sighting` is the last one's record.
+    pub amendments: Vec<AmendmentInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AmendmentInfo {
+    pub id: String,
+    pub seq: u64,
+    pub recorded_at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    pub entries: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub device_key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PurgeReport {
+    pub purged: u64,
+    pub through_seq: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WipeReport {
+    pub elapsed_ms: u64,
+}
+
+struct Unlocked {
+    key: DataKey,
+    device: SigningKey,
+    last_used: Instant,
+}
+
+struct Inner {
+    dir: PathBuf,
+    config: VaultConfig,
+    platform: Option<Arc<dyn PlatformKeyStore>>,
+    keys: KeyFile,
+    store: Mutex<Option<Store>>,
+    state: Mutex<Option<Unlocked>>,
+}
+
+/// The sighting vault in one data directory. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn day_number(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(86_400)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn hash32(bytes: &[u8]) -> Result<[u8; 32]> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::Corrupt { store: SPEC.name })
+}
+
+/// Opens `vault.db`, moving a damaged one aside rather than losing it.
+fn open_store(dir: &Path, report: &mut VaultOpenReport) -> Result<Store> {
+    let path = dir.join(VAULT_DB);
+    match Store::open(&path, SPEC) {
+        Err(Error::Corrupt { .. }) => {
+            let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+            let aside = dir.join(format!("{VAULT_DB}.corrupt-{stamp}"));
+            fs::rename(&path, &aside)?;
+            for suffix in ["-wal", "-shm"] {
+                let from = dir.join(format!("{VAULT_DB}{suffix}"));
+                if from.exists() {
+                    fs::rename(
+                        &from,
+                        dir.join(format!("{VAULT_DB}.corrupt-{stamp}{suffix}")),
+                    )?;
+                }
+            }
+            sync_dir(dir);
+            report.moved_aside = Some(aside);
+            Store::open(&path, SPEC)
+        }
+        other => other,
+    }
+}
+
+impl Vault {
+    /// Opens the vault in `data_dir`, locked. Nothing is created until [`Vault::init`].
+    pub fn open(
+        data_dir: &Path,
+        config: VaultConfig,
+        platform: Option<Arc<dyn PlatformKeyStore>>,
+    ) -> Result<(Vault, VaultOpenReport)> {
+        fs::create_dir_all(data_dir)?;
+        let keys = KeyFile::new(data_dir.join(VAULT_KEYS), "vault");
+        let mut report = VaultOpenReport::default();
+        let store = if keys.exists() {
+            Some(open_store(data_dir, &mut report)?)
+        } else {
+            None
+        };
+        let inner = Arc::new(Inner {
+            dir: data_dir.to_path_buf(),
+            config,
+            platform,
+            keys,
+            store: Mutex::new(store),
+            state: Mutex::new(None),
+        });
+        if let Some(timeout) = inner.config.idle_timeout {
+            spawn_idle_lock(Arc::downgrade(&inner), timeout);
+        }
+        Ok((Vault { inner }, report))
+    }
+
+    pub fn state(&self) -> VaultState {
+        if lock(&self.inner.state).is_some() {
+            VaultState::Unlocked
+        } else if self.inner.keys.exists() {
+            VaultState::Locked
+        } else {
+            VaultState::NotInitialized
+        }
+    }
+
+    /// Creates the vault: a random vault key wrapped under `passphrase`, a device signing key,
+    /// and the canary. Leaves it unlocked.
+    pub fn init(&self, passphrase: &Passphrase) -> Result<()> {
+        if !passphrase.is_acceptable() {
+            return Err(Error::InvalidInput {
+                reason: "a passphrase has at least 8 characters",
+            });
+        }
+        if self.inner.keys.exists() {
+            return Err(Error::AlreadyInitialized);
+        }
+        let mut report = VaultOpenReport::default();
+        let store = open_store(&self.inner.dir, &mut report)?;
+        let key = DataKey::generate()?;
+        let device = SigningKey::generate()?;
+        store.write(|tx| {
+            let existing: i64 = tx.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?;
+            if existing > 0 {
+                // Entries without a key file: refuse to paper over them with a new key.
+                return Err(Error::AlreadyInitialized);
+            }
+            tx.execute("DELETE FROM meta", [])?;
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES ('canary', ?1)",
+                [aead_seal(key.bytes(), CANARY_AAD, CANARY)?],
+            )?;
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES ('device_key', ?1)",
+                [aead_seal(key.bytes(), DEVICE_KEY_AAD, device.pkcs8())?],
+            )?;
+            Ok(())
+        })?;
+        // The key file last: until it exists the vault does not exist.
+        self.inner
+            .keys
+            .create(&key, passphrase, self.inner.config.kdf)?;
+        *lock(&self.inner.store) = Some(store);
+        *lock(&self.inner.state) = Some(Unlocked {
+            key,
+            device,
+            last_used: Instant::now(),
+        });
+        Ok(())
+    }
+
+    /// Unlocks with the passphrase. A wrong one is `WrongPassphrase` and changes nothing.
+    pub fn unlock(&self, passphrase: &Passphrase) -> Result<()> {
+        let key = self.inner.keys.unwrap_with_passphrase(passphrase)?;
+        self.finish_unlock(key)
+    }
+
+    /// Unlocks with the copy of the key kept by the platform key store, if one was set up.
+    pub fn unlock_with_platform(&self) -> Result<()> {
+        let store = self.inner.platform.as_deref().ok_or(Error::InvalidInput {
+            reason: "no platform key store",
+        })?;
+        let key = self.inner.keys.unwrap_with_platform(store)?;
+        self.finish_unlock(key)
+    }
+
+    /// Keeps a copy of the vault key in the platform key store (for unlocking with the device's
+    /// own authentication). Requires the vault unlocked.
+    pub fn enable_platform_unlock(&self) -> Result<()> {
+        let platform = self.inner.platform.as_deref().ok_or(Error::InvalidInput {
+            reason: "no platform key store",
+        })?;
+        self.with_unlocked(|u, _| {
+            self.inner
+                .keys
+                .set_platform(&u.key, platform, PLATFORM_LABEL)
+        })
+    }
+
+    fn finish_unlock(&self, key: DataKey) -> Result<()> {
+        let device = self.with_store(|store| {
+            let (canary, sealed_device): (Option<Vec<u8>>, Option<Vec<u8>>) = store.read(|c| {
+                let get = |name: &str| -> Result<Option<Vec<u8>>> {
+                    Ok(
+                        c.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                            r.get(0)
+                        })
+                        .optional()?,
+                    )
+                };
+                Ok((get("canary")?, get("device_key")?))
+            })?;
+            match (canary, sealed_device) {
+                (Some(canary), Some(sealed)) => {
+                    // The canary proves this key belongs to this database before any record is read.
+                    let plain = aead_open(key.bytes(), CANARY_AAD, &canary)
+                        .map_err(|_| Error::KeyMismatch { store: "vault" })?;
+                    if plain.as_slice() != CANARY {
+                        return Err(Error::KeyMismatch { store: "vault" });
+                    }
+                    let pkcs8 = aead_open(key.bytes(), DEVICE_KEY_AAD, &sealed)
+                        .map_err(|_| Error::KeyMismatch { store: "vault" })?;
+                    SigningKey::from_pkcs8(pkcs8)
+                }
+                _ => {
+                    // A fresh database after a damaged one was moved aside: start a new log under
+                    // the same key, with a new device key.
+                    let device = SigningKey::generate()?;
+                    store.write(|tx| {
+                        let n: i64 =
+                            tx.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?;
+                        if n > 0 {
+                            return Err(Error::KeyMismatch { store: "vault" });
+                        }
+                        tx.execute(
+                            "INSERT OR REPLACE INTO meta (name, value) VALUES ('canary', ?1)",
+                            [aead_seal(key.bytes(), CANARY_AAD, CANARY)?],
+                        )?;
+                        tx.execute(
+                            "INSERT OR REPLACE INTO meta (name, value) VALUES ('device_key', ?1)",
+                            [aead_seal(key.bytes(), DEVICE_KEY_AAD, device.pkcs8())?],
+                        )?;
+                        Ok(())
+                    })?;
+                    Ok(device)
+                }
+            }
+        })?;
+        *lock(&self.inner.state) = Some(Unlocked {
+            key,
+            device,
+            last_used: Instant::now(),
+        });
+        Ok(())
+    }
+
+    /// Forgets every key held in memory (they are zeroized on drop).
+    pub fn lock(&self) {
+        lock(&self.inner.state).take();
+    }
+
+    /// Rewraps the vault key under a new passphrase; no record is touched. Needs the old one.
+    pub fn change_passphrase(&self, old: &Passphrase, new: &Passphrase) -> Result<()> {
+        if !new.is_acceptable() {
+            return Err(Error::InvalidInput {
+                reason: "a passphrase has at least 8 characters",
+            });
+        }
+        let key = self.inner.keys.unwrap_with_passphrase(old)?;
+        self.inner
+            .keys
+            .set_passphrase(&key, new, self.inner.config.kdf)
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        let guard = lock(&self.inner.store);
+        let store = guard.as_ref().ok_or(Error::NotInitialized)?;
+        f(store)
+    }
+
+    /// Runs `f` with the keys, or fails with `Locked` (also when the idle timeout has passed).
+    fn with_unlocked<T>(&self, f: impl FnOnce(&Unlocked, &Store) -> Result<T>) -> Result<T> {
+        let store_guard = lock(&self.inner.store);
+        let store = store_guard.as_ref().ok_or(Error::NotInitialized)?;
+        let mut state = lock(&self.inner.state);
+        if let (Some(u), Some(timeout)) = (state.as_ref(), self.inner.config.idle_timeout)
+            && u.last_used.elapsed() >= timeout
+        {
+            state.take();
+        }
+        let u = state.as_mut().ok_or(Error::Locked)?;
+        u.last_used = Instant::now();
+        f(u, store)
+    }
+
+    fn attachments_dir(&self) -> PathBuf {
+        self.inner.dir.join(ATTACHMENTS_DIR)
+    }
+
+    /// Strips metadata from a photo, encrypts it into the attachments folder, and returns the
+    /// reference to put in a record.
+    fn store_photo(&self, key: &DataKey, bytes: &[u8]) -> Result<AttachmentRef> {
+        let stripped = media::strip_metadata(bytes).map_err(|_| Error::InvalidInput {
+            reason: "a photo must be a JPEG or PNG file",
+        })?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let sealed = aead_seal(key.bytes(), &attachment_aad(&id), &stripped.bytes)?;
+        let dir = self.attachments_dir();
+        fs::create_dir_all(&dir)?;
+        let tmp = dir.join(format!("{id}.tmp"));
+        {
+            use std::io::Write;
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&sealed)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, dir.join(&id))?;
+        sync_dir(&dir);
+        Ok(AttachmentRef {
+            sha256: sha256_hex(&stripped.bytes),
+            media_type: stripped.kind.media_type().into(),
+            bytes: u64::try_from(stripped.bytes.len()).unwrap_or(u64::MAX),
+            id,
+        })
+    }
+
+    /// Appends one entry to the chain, in one transaction.
+    fn append(&self, u: &Unlocked, store: &Store, id: &str, content: EntryContent) -> Result<u64> {
+        let now = Utc::now();
+        store.write(|tx| {
+            let last: Option<(i64, Vec<u8>)> = tx
+                .query_row("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (seq, prev) = match last {
+                Some((s, h)) => (u64::try_from(s).unwrap_or(0) + 1, hash32(&h)?),
+                None => {
+                    // After a purge of everything, the chain continues from the anchor kept in meta.
+                    let anchor: Option<(Vec<u8>, Vec<u8>)> = tx
+                        .query_row("SELECT a.value, b.value FROM meta a, meta b WHERE a.name = 'anchor_seq' AND b.name = 'anchor_hash'", [], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })
+                        .optional()?;
+                    match anchor {
+                        Some((s, h)) => (u64::from_be_bytes(s.as_slice().try_into().map_err(|_| Error::Corrupt { store: "vault" })?) + 1, hash32(&h)?),
+                        None => (1, chain::GENESIS),
+                    }
+                }
+            };
+            let body = EntryBody { v: 1, id: id.to_owned(), seq, recorded_at: now, content };
+            let bytes = Zeroizing::new(serde_json::to_vec(&body).map_err(|_| Error::Crypto)?);
+            let hash = chain::link_hash(&prev, seq, &bytes);
+            let signature = u.device.sign(&chain::signed_message(&hash));
+            let sealed = aead_seal(u.key.bytes(), &entry_aad(seq), &bytes)?;
+            tx.execute(
+                "INSERT INTO entries (seq, recorded_day, sealed, prev_hash, hash, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![to_i64(seq), day_number(now), sealed, prev.as_slice(), hash.as_slice(), signature.as_slice()],
+            )?;
+            Ok(seq)
+        })
+    }
+
+    /// Records a sighting with its photos. Returns the new record's id and any watch-list
+    /// matches for its plates (when `watchlists` is given).
+    pub fn log(
+        &self,
+        mut sighting: Sighting,
+        photos: &[Vec<u8>],
+        watchlists: Option<&Watchlists>,
+    ) -> Result<LogReceipt> {
+        sighting.validate(Utc::now())?;
+        if sighting.attachments.len() + photos.len() > record::MAX_ATTACHMENTS {
+            return Err(Error::InvalidInput {
+                reason: "too many attachments",
+            });
+        }
+        let matches = match_plates(&sighting, watchlists)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let seq = self.with_unlocked(|u, store| {
+            let mut written = Vec::new();
+            let result = (|| {
+                for photo in photos {
+                    let r = self.store_photo(&u.key, photo)?;
+                    written.push(r.id.clone());
+                    sighting.attachments.push(r);
+                }
+                self.append(u, store, &id, EntryContent::Sighting { sighting })
+            })();
+            if result.is_err() {
+                // Nothing half-kept: photos of a record that was not written go too.
+                for a in &written {
+                    let _ = overwrite_and_remove(&self.attachments_dir().join(a));
+                }
+            }
+            result
+        })?;
+        Ok(LogReceipt {
+            id,
+            seq,
+            plate_matches: matches,
+        })
+    }
+
+    /// Records a correction to `id`: the full record as it should now read, and why.
+    pub fn amend(
+        &self,
+        id: &str,
+        sighting: Sighting,
+        reason: Option<String>,
+        watchlists: Option<&Watchlists>,
+    ) -> Result<LogReceipt> {
+        sighting.validate(Utc::now())?;
+        if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > record::MAX_SHORT_TEXT)
+        {
+            return Err(Error::InvalidInput {
+                reason: "the amendment reason is too long",
+            });
+        }
+        // The target must be a record this vault holds (an original, not an amendment).
+        let current = self.record(id)?;
+        let matches = match_plates(&sighting, watchlists)?;
+        let amendment_id = uuid::Uuid::new_v4().to_string();
+        let seq = self.with_unlocked(|u, store| {
+            self.append(
+                u,
+                store,
+                &amendment_id,
+                EntryContent::Amendment {
+                    amends: current.id.clone(),
+                    sighting,
+                    reason,
+                },
+            )
+        })?;
+        Ok(LogReceipt {
+            id: amendment_id,
+            seq,
+            plate_matches: matches,
+        })
+    }
+
+    /// Every entry, decrypted, in chain order, with its chain fields.
+    fn entries(&self) -> Result<Vec<(StoredEntry, EntryBody)>> {
+        self.with_unlocked(|u, store| {
+            store.read(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT seq, sealed, prev_hash, hash, signature FROM entries ORDER BY seq",
+                )?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let seq = u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
+                    let sealed: Vec<u8> = r.get(1)?;
+                    let plain = aead_open(u.key.bytes(), &entry_aad(seq), &sealed)?;
+                    let body: EntryBody = serde_json::from_slice(&plain)
+                        .map_err(|_| Error::Corrupt { store: "vault" })?;
+                    if body.seq != seq {
+                        return Err(Error::Decrypt);
+                    }
+                    out.push((
+                        StoredEntry {
+                            seq,
+                            plain,
+                            prev_hash: hash32(&r.get::<_, Vec<u8>>(2)?)?,
+                            hash: hash32(&r.get::<_, Vec<u8>>(3)?)?,
+                            signature: r.get(4)?,
+                        },
+                        body,
+                    ));
+                }
+                Ok(out)
+            })
+        })
+    }
+
+    /// Every record as it now stands, newest observation first.
+    pub fn list(&self) -> Result<Vec<RecordView>> {
+        let mut records = views(self.entries()?.into_iter().map(|(_, b)| b));
+        records.sort_by(|a, b| {
+            b.sighting
+                .observed_at
+                .cmp(&a.sighting.observed_at)
+                .then(b.seq.cmp(&a.seq))
+        });
+        Ok(records)
+    }
+
+    /// One record with its amendment history. `id` may be a unique prefix of at least 4 characters.
+    pub fn record(&self, id: &str) -> Result<RecordView> {
+        let records = views(self.entries()?.into_iter().map(|(_, b)| b));
+        let found: Vec<RecordView> = records
+            .into_iter()
+            .filter(|r| r.id == id || (id.len() >= 4 && r.id.starts_with(id)))
+            .collect();
+        match found.len() {
+            1 => found
+                .into_iter()
+                .next()
+                .ok_or(Error::NotFound { what: "record" }),
+            0 => Err(Error::NotFound { what: "record" }),
+            _ => Err(Error::InvalidInput {
+                reason: "that id prefix matches more than one record",
+            }),
+        }
+    }
+
+    /// The decrypted bytes of a stored photo, checked against the hash its record holds.
+    pub fn attachment(&self, attachment: &AttachmentRef) -> Result<Zeroizing<Vec<u8>>> {
+        self.with_unlocked(|u, _| {
+            let path = self.attachments_dir().join(&attachment.id);
+            if !attachment.id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::InvalidInput {
+                    reason: "malformed attachment id",
+                });
+            }
+            let sealed = fs::read(path)?;
+            let plain = aead_open(u.key.bytes(), &attachment_aad(&attachment.id), &sealed)?;
+            if sha256_hex(&plain) != attachment.sha256 {
+                return Err(Error::Decrypt);
+            }
+            Ok(plain)
+        })
+    }
+
+    /// Checks every link and signature of the stored chain.
+    pub fn verify_chain(&self) -> Result<ChainReport> {
+        let entries = self.entries()?;
+        let device = self.device_public_key()?;
+        let mut prev: Option<[u8; 32]> = None;
+        for (e, _) in &entries {
+            if let Some(p) = prev
+                && e.prev_hash != p
+            {
+                return Err(Error::Corrupt { store: "vault" });
+            }
+            if chain::link_hash(&e.prev_hash, e.seq, &e.plain) != e.hash
+                || !device.verify(&chain::signed_message(&e.hash), &e.signature)
+            {
+                return Err(Error::Corrupt { store: "vault" });
+            }
+            prev = Some(e.hash);
+        }
+        Ok(ChainReport {
+            entries: u64::try_from(entries.len()).unwrap_or(u64::MAX),
+            first_seq: entries.first().map(|(e, _)| e.seq),
+            last_seq: entries.last().map(|(e, _)| e.seq),
+            device_key: device.to_string(),
+        })
+    }
+
+    pub fn device_public_key(&self) -> Result<PublicKey> {
+        self.with_unlocked(|u, _| Ok(u.device.public_key()))
+    }
+
+    /// Writes the export bundle: in clear (an explicit choice) or sealed to a recipient.
+    pub fn export(&self, target: &export::ExportTarget) -> Result<Vec<u8>> {
+        let entries = self.entries()?;
+        let records = views(entries.iter().map(|(_, b)| b.clone()));
+        let mut attachments = Vec::new();
+        let mut seen = HashSet::new();
+        for r in &records {
+            for a in &r.sighting.attachments {
+                if seen.insert(a.id.clone()) {
+                    attachments.push((a.clone(), self.attachment(a)?));
+                }
+            }
+        }
+        self.with_unlocked(|u, _| export::write(&u.device, &entries, &attachments, target))
+    }
+
+    /// Deletes, securely, the oldest entries recorded before `cutoff`, and records the purge in
+    /// the chain. Amendments newer than the cutoff survive and carry their full records.
+    pub fn purge_before(&self, cutoff: DateTime<Utc>) -> Result<PurgeReport> {
+        let cutoff_day = day_number(cutoff);
+        let (through, count) = self.with_unlocked(|_, store| {
+            store.read(|c| {
+                // The longest prefix of the chain recorded before the cutoff.
+                let mut stmt =
+                    c.prepare_cached("SELECT seq, recorded_day FROM entries ORDER BY seq")?;
+                let mut rows = stmt.query([])?;
+                let mut through = None;
+                let mut count = 0u64;
+                while let Some(r) = rows.next()? {
+                    if r.get::<_, i64>(1)? >= cutoff_day {
+                        break;
+                    }
+                    through = Some(u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0));
+                    count += 1;
+                }
+                Ok((through, count))
+            })
+        })?;
+        let Some(through) = through else {
+            return Ok(PurgeReport {
+                purged: 0,
+                through_seq: None,
+            });
+        };
+        let before = self.entries()?;
+        let kept_refs: HashSet<String> = before
+            .iter()
+            .filter(|(e, _)| e.seq > through)
+            .flat_map(|(_, b)| attachment_ids(b))
+            .collect();
+        let dropped_refs: Vec<String> = before
+            .iter()
+            .filter(|(e, _)| e.seq <= through)
+            .flat_map(|(_, b)| attachment_ids(b))
+            .filter(|id| !kept_refs.contains(id))
+            .collect();
+        let last_hash = before
+            .iter()
+            .find(|(e, _)| e.seq == through)
+            .map(|(e, _)| e.hash)
+            .ok_or(Error::Corrupt { store: "vault" })?;
+        self.with_unlocked(|u, store| {
+            store.write(|tx| {
+                tx.execute("DELETE FROM entries WHERE seq <= ?1", [to_i64(through)])?;
+                // If nothing is left, the next entry still links to what was purged.
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('anchor_seq', ?1)",
+                    [through.to_be_bytes().to_vec()],
+                )?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES ('anchor_hash', ?1)",
+                    [last_hash.to_vec()],
+                )?;
+                Ok(())
+            })?;
+            let marker = uuid::Uuid::new_v4().to_string();
+            self.append(
+                u,
+                store,
+                &marker,
+                EntryContent::Purge {
+                    through_seq: through,
+                    count,
+                },
+            )?;
+            checkpoint(store)
+        })?;
+        for id in dropped_refs {
+            overwrite_and_remove(&self.attachments_dir().join(id))?;
+        }
+        Ok(PurgeReport {
+            purged: count,
+            through_seq: Some(through),
+        })
+    }
+
+    /// Panic wipe: destroys the wrapped keys first (platform key store and the key file), then
+    /// `vault.db` with its WAL, shared-memory and journal files, then the photos. Every step runs
+    /// even if an earlier one failed; the first failure is returned after all of them.
+    pub fn wipe(&self) -> Result<WipeReport> {
+        let start = Instant::now();
+        self.lock();
+        let mut first_error: Option<Error> = None;
+        if let Err(e) = self.inner.keys.destroy(self.inner.platform.as_deref()) {
+            first_error.get_or_insert(e);
+        }
+        // Close both connections before removing their files.
+        lock(&self.inner.store).take();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            if let Err(e) =
+                overwrite_and_remove(&self.inner.dir.join(format!("{VAULT_DB}{suffix}")))
+            {
+                first_error.get_or_insert(e);
+            }
+        }
+        let dir = self.attachments_dir();
+        if let Ok(list) = fs::read_dir(&dir) {
+            for entry in list.flatten() {
+                if let Err(e) = overwrite_and_remove(&entry.path()) {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let _ = fs::remove_dir(&dir);
+        sync_dir(&self.inner.dir);
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(WipeReport {
+                elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
+    }
+}
+
+/// The raw chain fields of one stored entry and its decrypted bytes.
+pub(crate) struct StoredEntry {
+    pub seq: u64,
+    pub plain: Zeroizing<Vec<u8>>,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+    pub signature: Vec<u8>,
+}
+
+fn attachment_ids(body: &EntryBody) -> Vec<String> {
+    match &body.content {
+        EntryContent::Sighting { sighting } | EntryContent::Amendment { sighting, .. } => {
+            sighting.attachments.iter().map(|a| a.id.clone()).collect()
+        }
+        EntryContent::Purge { .. } => Vec::new(),
+    }
+}
+
+/// Folds entries into records: originals with their amendments applied in order. An amendment
+/// whose original was purged stands as a record of its own.
+fn views(bodies: impl Iterator<Item = EntryBody>) -> Vec<RecordView> {
+    let mut records: Vec<RecordView> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for b in bodies {
+        match b.content {
+            EntryContent::Sighting { sighting } => {
+                by_id.insert(b.id.clone(), records.len());
+                records.push(RecordView {
+                    id: b.id,
+                    seq: b.seq,
+                    recorded_at: b.recorded_at,
+                    sighting,
+                    amendments: Vec::new(),
+                });
+            }
+            EntryContent::Amendment {
+                amends,
+                sighting,
+                reason,
+            } => {
+                let info = AmendmentInfo {
+                    id: b.id.clone(),
+                    seq: b.seq,
+                    recorded_at: b.recorded_at,
+                    reason,
+                };
+                match by_id.get(&amends).and_then(|i| records.get_mut(*i)) {
+                    Some(r) => {
+                        r.sighting = sighting;
+                        r.amendments.push(info);
+                    }
+                    None => {
+                        by_id.insert(amends.clone(), records.len());
+                        records.push(RecordView {
+                            id: amends,
+                            seq: b.seq,
+                            recorded_at: b.recorded_at,
+                            sighting,
+                            amendments: vec![info],
+                        });
+                    }
+                }
+            }
+            EntryContent::Purge { .. } => {}
+        }
+    }
+    records
+}
+
+fn match_plates(sighting: &Sighting, watchlists: Option<&Watchlists>) -> Result<Vec<WatchHit>> {
+    let Some(w) = watchlists else {
+        return Ok(Vec::new());
+    };
+    let mut hits = Vec::new();
+    for v in &sighting.vehicles {
+        if let Some(p) = &v.plate {
+            hits.extend(w.check(p, v.plate_state.as_deref())?);
+        }
+    }
+    Ok(hits)
+}
+
+/// Moves every WAL frame into the main file and truncates the WAL, so deleted data does not
+/// linger there. A checkpoint that could not finish is an error, not a silent success.
+fn checkpoint(store: &Store) -> Result<()> {
+    store.with_writer(|c| {
+        let (busy, _log, _done): (i64, i64, i64) =
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+        if busy != 0 {
+            Err(Error::CheckpointBusy)
+        } else {
+            Ok(())
+        }
+    })
+}
+
+fn spawn_idle_lock(inner: Weak<Inner>, timeout: Duration) {
+    let tick = timeout
+        .min(Duration::from_secs(1))
+        .max(Duration::from_millis(10));
+    let spawned = std::thread::Builder::new()
+        .name("silbato-vault-idle".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(tick);
+                let Some(inner) = inner.upgrade() else { return };
+                let mut state = lock(&inner.state);
+                if state
+                    .as_ref()
+                    .is_some_and(|u| u.last_used.elapsed() >= timeout)
+                {
+                    state.take();
+                }
+            }
+        });
+    // Without the thread the vault still locks: every call checks the idle time first.
+    drop(spawned);
+}

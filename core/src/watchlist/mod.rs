@@ -1,0 +1,396 @@
+//! The network's signed plate watch-list of known enforcement vehicles, and checking a plate
+//! against it.
+//!
+//! A watch-list travels in the signed envelope (kind [`WATCHLIST_KIND`]), is versioned like a
+//! content pack (an update must be newer and signed by the key that signed the installed version),
+//! and is stored in `inbox.db`. Matching is in memory over [`plates::PlateIndex`], rebuilt when a
+//! list is installed. This module must never store or log a plate a user typed: a query is
+//! matched and forgotten.
+
+pub mod plates;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{PublicKey, SigningKey, sha256_hex};
+use crate::envelope::{self, Envelope};
+use crate::error::{DocKind, Error, Result};
+use crate::store::{Store, StoreSpec};
+use plates::{MatchKind, Plate, PlateIndex, normalize};
+
+pub const WATCHLIST_KIND: &str = "silbato.watchlist";
+pub const MAX_WATCHLIST_BYTES: usize = 16 * 1024 * 1024;
+pub const MAX_ENTRIES: usize = 200_000;
+pub const INBOX_DB: &str = "inbox.db";
+
+pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
+    name: "inbox",
+    migrations: crate::migrations!("inbox": 1 => "001_watchlist"),
+    full_sync: true,
+    secure_delete: true,
+    check_on_open: false,
+};
+
+/// What a publisher signs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchlistPayload {
+    pub format: u32,
+    pub publisher: String,
+    pub list_id: String,
+    pub version: u64,
+    pub issued: NaiveDate,
+    pub entries: Vec<WatchEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchEntry {
+    pub plate: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<NaiveDate>,
+}
+
+/// One listed vehicle a checked plate matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchHit {
+    pub list_id: String,
+    pub plate: String,
+    pub state: Option<String>,
+    pub description: Option<String>,
+    pub last_seen: Option<NaiveDate>,
+    pub kind: MatchKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchlistInfo {
+    pub list_id: String,
+    pub publisher: String,
+    pub version: u64,
+    pub issued: String,
+    pub entries: u64,
+    pub signer: String,
+}
+
+fn invalid(reason: &'static str) -> Error {
+    Error::InvalidInput { reason }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn valid_state(s: &str) -> bool {
+    (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+impl WatchlistPayload {
+    /// Checks every rule, normalising plates and states in place.
+    fn validated(mut self) -> Result<Self> {
+        if self.format != 1 {
+            return Err(Error::UnsupportedFormat {
+                what: DocKind::Envelope,
+                found: self.format,
+            });
+        }
+        if !valid_id(&self.list_id) || !valid_id(&self.publisher) {
+            return Err(invalid("watch-list and publisher ids are lowercase ids"));
+        }
+        if self.version == 0 || i64::try_from(self.version).is_err() {
+            return Err(invalid("watch-list version out of range"));
+        }
+        if self.entries.len() > MAX_ENTRIES {
+            return Err(invalid("watch-list has too many entries"));
+        }
+        for e in &mut self.entries {
+            e.plate = normalize(&e.plate)
+                .map_err(|_| invalid("a watch-list plate is malformed"))?
+                .as_str()
+                .to_owned();
+            if let Some(state) = &mut e.state {
+                *state = state.trim().to_ascii_uppercase();
+                if !valid_state(state) {
+                    return Err(invalid("a watch-list state is not a 2-3 letter code"));
+                }
+            }
+            if e.description
+                .as_ref()
+                .is_some_and(|d| d.chars().count() > 300 || d.chars().any(char::is_control))
+            {
+                return Err(invalid(
+                    "a watch-list description is too long or has control characters",
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Reads the organizer's CSV (`plate,state,description,last_seen`, header optional) into entries.
+pub fn entries_from_csv(text: &str) -> Result<Vec<WatchEntry>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|_| invalid("the CSV is malformed"))?;
+        let field = |n: usize| {
+            record
+                .get(n)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let Some(plate) = field(0) else { continue };
+        if i == 0 && plate.eq_ignore_ascii_case("plate") {
+            continue;
+        }
+        let last_seen = match field(3) {
+            Some(d) => Some(
+                d.parse::<NaiveDate>()
+                    .map_err(|_| invalid("last_seen must be a date like 2026-11-21"))?,
+            ),
+            None => None,
+        };
+        out.push(WatchEntry {
+            plate,
+            state: field(1),
+            description: field(2),
+            last_seen,
+        });
+    }
+    Ok(out)
+}
+
+/// Validates and signs a watch-list, returning the file's bytes.
+pub fn sign_watchlist(payload: WatchlistPayload, key: &SigningKey) -> Result<Vec<u8>> {
+    let payload = payload.validated()?;
+    let bytes = serde_json::to_vec(&payload).map_err(|_| Error::Crypto)?;
+    envelope::seal(WATCHLIST_KIND, &bytes, &[key])
+}
+
+/// Verifies a watch-list file against `trusted`, then parses and validates it.
+pub fn open_watchlist(
+    bytes: &[u8],
+    trusted: impl Fn(&PublicKey) -> bool,
+) -> Result<(WatchlistPayload, Vec<PublicKey>)> {
+    let env = Envelope::parse(
+        bytes,
+        DocKind::Envelope,
+        WATCHLIST_KIND,
+        MAX_WATCHLIST_BYTES,
+    )?;
+    let signers = env.verify(DocKind::Envelope, trusted)?;
+    let payload: WatchlistPayload = serde_json::from_slice(&env.payload)
+        .map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
+    Ok((payload.validated()?, signers))
+}
+
+struct Indexed {
+    index: PlateIndex,
+    rows: Vec<WatchHitRow>,
+}
+
+struct WatchHitRow {
+    list_id: String,
+    plate: String,
+    state: Option<String>,
+    description: Option<String>,
+    last_seen: Option<NaiveDate>,
+}
+
+/// Installed watch-lists over `inbox.db`, with an in-memory index for checks.
+pub struct Watchlists {
+    store: Store,
+    index: Mutex<Option<Arc<Indexed>>>,
+}
+
+impl std::fmt::Debug for Watchlists {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watchlists").finish_non_exhaustive()
+    }
+}
+
+impl Watchlists {
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        Ok(Self {
+            store: Store::open(&data_dir.join(INBOX_DB), INBOX_SPEC)?,
+            index: Mutex::new(None),
+        })
+    }
+
+    /// Installs a verified watch-list atomically; refuses rollbacks and takeovers of a list by a
+    /// key other than the one that signed the installed version.
+    pub fn install(&self, bytes: &[u8], trusted: &HashSet<PublicKey>) -> Result<WatchlistInfo> {
+        let (payload, signers) = open_watchlist(bytes, |k| trusted.contains(k))?;
+        let info = self.store.write(|tx| {
+            let installed: Option<(i64, String)> = tx
+                .query_row("SELECT version, signer FROM watchlists WHERE list_id = ?1", [&payload.list_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let signer = match &installed {
+                Some((version, owner)) => {
+                    let installed = u64::try_from(*version).unwrap_or(0);
+                    if payload.version <= installed {
+                        return Err(Error::Rollback { pack_id: payload.list_id.clone(), installed, offered: payload.version });
+                    }
+                    signers.iter().find(|k| k.to_string() == *owner).copied()
+                }
+                None => signers.first().copied(),
+            }
+            .ok_or(Error::UntrustedKey { what: DocKind::Envelope })?;
+            tx.execute("DELETE FROM watchlists WHERE list_id = ?1", [&payload.list_id])?;
+            tx.execute(
+                "INSERT INTO watchlists (list_id, publisher, version, issued, signer, installed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    payload.list_id,
+                    payload.publisher,
+                    i64::try_from(payload.version).unwrap_or(i64::MAX),
+                    payload.issued.to_string(),
+                    signer.to_string(),
+                    Utc::now().timestamp()
+                ],
+            )?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO watch_entries (list_id, idx, plate, state, description, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (i, e) in payload.entries.iter().enumerate() {
+                stmt.execute(params![
+                    payload.list_id,
+                    i64::try_from(i).unwrap_or(i64::MAX),
+                    e.plate,
+                    e.state,
+                    e.description,
+                    e.last_seen.map(|d| d.to_string())
+                ])?;
+            }
+            Ok(WatchlistInfo {
+                list_id: payload.list_id.clone(),
+                publisher: payload.publisher.clone(),
+                version: payload.version,
+                issued: payload.issued.to_string(),
+                entries: u64::try_from(payload.entries.len()).unwrap_or(u64::MAX),
+                signer: signer.to_string(),
+            })
+        })?;
+        *self
+            .index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        Ok(info)
+    }
+
+    pub fn lists(&self) -> Result<Vec<WatchlistInfo>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT w.list_id, w.publisher, w.version, w.issued, w.signer,
+                        (SELECT count(*) FROM watch_entries e WHERE e.list_id = w.list_id)
+                 FROM watchlists w ORDER BY w.list_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(WatchlistInfo {
+                    list_id: r.get(0)?,
+                    publisher: r.get(1)?,
+                    version: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                    issued: r.get(3)?,
+                    signer: r.get(4)?,
+                    entries: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn indexed(&self) -> Result<Arc<Indexed>> {
+        let mut guard = self
+            .index
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(ix) = guard.as_ref() {
+            return Ok(Arc::clone(ix));
+        }
+        let rows = self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT list_id, plate, state, description, last_seen FROM watch_entries ORDER BY list_id, idx",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let last_seen: Option<String> = r.get(4)?;
+                Ok(WatchHitRow {
+                    list_id: r.get(0)?,
+                    plate: r.get(1)?,
+                    state: r.get(2)?,
+                    description: r.get(3)?,
+                    last_seen: last_seen.and_then(|d| d.parse().ok()),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let index = PlateIndex::new(
+            rows.iter()
+                .enumerate()
+                .filter_map(|(i, r)| normalize(&r.plate).ok().map(|p| (i, p, r.state.clone()))),
+        );
+        let ix = Arc::new(Indexed { index, rows });
+        *guard = Some(Arc::clone(&ix));
+        Ok(ix)
+    }
+
+    /// Checks a plate (full or partial, `?` for an unknown character) against every installed
+    /// list, optionally only entries of one state.
+    pub fn check(&self, plate: &str, state: Option<&str>) -> Result<Vec<WatchHit>> {
+        let query: Plate =
+            normalize(plate).map_err(|_| invalid("a plate is 1 to 10 letters, digits or ?"))?;
+        self.check_plate(&query, state)
+    }
+
+    pub fn check_plate(&self, query: &Plate, state: Option<&str>) -> Result<Vec<WatchHit>> {
+        let ix = self.indexed()?;
+        Ok(ix
+            .index
+            .find(query, state)
+            .into_iter()
+            .filter_map(|m| {
+                ix.rows.get(m.entry).map(|r| WatchHit {
+                    list_id: r.list_id.clone(),
+                    plate: r.plate.clone(),
+                    state: r.state.clone(),
+                    description: r.description.clone(),
+                    last_seen: r.last_seen,
+                    kind: m.kind,
+                })
+            })
+            .collect())
+    }
+
+    /// A digest of what is installed, for tests that prove a refused install changed nothing.
+    pub fn fingerprint(&self) -> Result<String> {
+        let lists = self.lists()?;
+        Ok(sha256_hex(
+            format!(
+                "{:?}",
+                lists
+                    .iter()
+                    .map(|l| (&l.list_id, l.version, l.entries))
+                    .collect::<Vec<_>>()
+            )
+            .as_bytes(),
+        ))
+    }
+}
