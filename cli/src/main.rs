@@ -132,6 +132,16 @@ enum VaultCmd {
         #[command(flatten)]
         pass: commands::vault::PassArgs,
     },
+    /// Keep entries for a number of days, then purge them securely on each unlock.
+    Retention {
+        /// Days to keep; omit with --off to keep everything.
+        #[arg(long, value_name = "DAYS", conflicts_with = "off")]
+        days: Option<u32>,
+        #[arg(long)]
+        off: bool,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
     /// Panic wipe: destroy the keys, the log and the photos. Know-your-rights cards keep working.
     Wipe {
         #[arg(long)]
@@ -366,6 +376,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             VaultCmd::Verify { pass } => vault::verify_chain(ctx, &pass),
             VaultCmd::Passphrase { pass, kdf } => vault::change_passphrase(ctx, &pass, &kdf),
             VaultCmd::Purge { older_than, pass } => vault::purge(ctx, older_than, &pass),
+            VaultCmd::Retention { days, off, pass } => vault::retention(ctx, days, off, &pass),
             VaultCmd::Wipe { yes } => vault::wipe(ctx, yes),
         },
         Command::Plates(PlatesCmd::Check { plate, state }) => {

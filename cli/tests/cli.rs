@@ -196,3 +196,308 @@ fn organizer_round_trip_build_trust_install_and_refusals() {
     assert_eq!(truncated.code(), 1);
     assert!(truncated.stderr().contains("truncated"));
 }
+
+fn silbato_stdin(data: &Path, args: &[&str], stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_silbato"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("SILBATO_DATA_DIR")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    Run {
+        out: child.wait_with_output().unwrap(),
+    }
+}
+
+#[test]
+fn patroller_logs_amends_exports_and_wipes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let p = "a long vault passphrase\n";
+    let init = silbato_stdin(
+        &data,
+        &["vault", "init", "--passphrase-stdin", "--insecure-fast-kdf"],
+        p,
+    );
+    assert_eq!(init.code(), 0, "{}", init.stderr());
+    let log = silbato_stdin(
+        &data,
+        &[
+            "vault",
+            "log",
+            "--activity",
+            "raid",
+            "--agency",
+            "ice",
+            "--officers",
+            "5",
+            "--at",
+            "-30m",
+            "--lat",
+            "41.8",
+            "--lon",
+            "-87.6",
+            "--plate",
+            "ABC 123",
+            "--plate-state",
+            "il",
+            "--vehicle",
+            "grey SUV",
+            "--notes",
+            "SECRET-NOTE",
+            "--json",
+            "--passphrase-stdin",
+        ],
+        p,
+    );
+    assert_eq!(log.code(), 0, "{}", log.stderr());
+    let id = log.json()["id"].as_str().unwrap().to_owned();
+    assert!(!log.stderr().contains("SECRET"));
+
+    let wrong = silbato_stdin(
+        &data,
+        &["vault", "list", "--passphrase-stdin"],
+        "not it at all\n",
+    );
+    assert_eq!(wrong.code(), 1);
+    assert_eq!(wrong.stderr().trim(), "silbato: wrong passphrase");
+
+    let bad = silbato_stdin(
+        &data,
+        &[
+            "vault",
+            "log",
+            "--activity",
+            "raid",
+            "--agency",
+            "ice",
+            "--lat",
+            "95",
+            "--lon",
+            "0",
+            "--passphrase-stdin",
+        ],
+        p,
+    );
+    assert_eq!(bad.code(), 1);
+    assert!(bad.stderr().contains("latitude"));
+
+    let amend = silbato_stdin(
+        &data,
+        &[
+            "vault",
+            "amend",
+            &id[..8],
+            "--officers",
+            "7",
+            "--reason",
+            "recount",
+            "--passphrase-stdin",
+        ],
+        p,
+    );
+    assert_eq!(amend.code(), 0, "{}", amend.stderr());
+    let shown = silbato_stdin(
+        &data,
+        &["vault", "show", &id, "--json", "--passphrase-stdin"],
+        p,
+    )
+    .json();
+    assert_eq!(shown["sighting"]["officer_count"], 7);
+    assert_eq!(shown["amendments"].as_array().unwrap().len(), 1);
+
+    // Export needs an explicit choice; a sealed one verifies with the recipient's key only.
+    let out = dir.path().join("export.json");
+    assert_eq!(
+        silbato_stdin(
+            &data,
+            &[
+                "vault",
+                "export",
+                "--out",
+                out.to_str().unwrap(),
+                "--passphrase-stdin"
+            ],
+            p
+        )
+        .code(),
+        1
+    );
+    let rkey = dir.path().join("lawyer.key");
+    let recipient = silbato(
+        &data,
+        &[
+            "keys",
+            "generate-recipient",
+            "--out",
+            rkey.to_str().unwrap(),
+        ],
+    )
+    .stdout()
+    .trim()
+    .to_owned();
+    assert!(recipient.starts_with("x25519:"));
+    let exp = silbato_stdin(
+        &data,
+        &[
+            "vault",
+            "export",
+            "--out",
+            out.to_str().unwrap(),
+            "--to",
+            &recipient,
+            "--passphrase-stdin",
+        ],
+        p,
+    );
+    assert_eq!(exp.code(), 0, "{}", exp.stderr());
+    assert!(!String::from_utf8_lossy(&std::fs::read(&out).unwrap()).contains("SECRET-NOTE"));
+    let ok = silbato(
+        &data,
+        &[
+            "vault",
+            "verify-export",
+            out.to_str().unwrap(),
+            "--key",
+            rkey.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(ok.code(), 0, "{}", ok.stderr());
+    assert_eq!(
+        silbato(&data, &["vault", "verify-export", out.to_str().unwrap()]).code(),
+        1
+    );
+
+    // A clear export with an entry removed fails verification and names it.
+    let clear = dir.path().join("clear.json");
+    assert_eq!(
+        silbato_stdin(
+            &data,
+            &[
+                "vault",
+                "export",
+                "--out",
+                clear.to_str().unwrap(),
+                "--clear",
+                "--passphrase-stdin"
+            ],
+            p
+        )
+        .code(),
+        0
+    );
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&clear).unwrap()).unwrap();
+    doc["entries"].as_array_mut().unwrap().remove(0);
+    std::fs::write(&clear, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let tampered = silbato(&data, &["vault", "verify-export", clear.to_str().unwrap()]);
+    assert_eq!(tampered.code(), 1);
+    assert!(
+        tampered.stdout().contains("entry 1: missing"),
+        "{}",
+        tampered.stdout()
+    );
+
+    let change = silbato_stdin(
+        &data,
+        &[
+            "vault",
+            "passphrase",
+            "--passphrase-stdin",
+            "--insecure-fast-kdf",
+        ],
+        "a long vault passphrase\nanother long passphrase\n",
+    );
+    assert_eq!(change.code(), 0, "{}", change.stderr());
+    assert_eq!(
+        silbato_stdin(&data, &["vault", "list", "--passphrase-stdin"], p).code(),
+        1
+    );
+    assert_eq!(
+        silbato_stdin(
+            &data,
+            &["vault", "list", "--passphrase-stdin"],
+            "another long passphrase\n"
+        )
+        .code(),
+        0
+    );
+
+    assert_eq!(
+        silbato(&data, &["vault", "wipe"]).code(),
+        1,
+        "a wipe needs --yes"
+    );
+    assert_eq!(silbato(&data, &["vault", "wipe", "--yes"]).code(), 0);
+    assert!(!data.join("vault.db").exists());
+    assert_eq!(
+        silbato(&data, &["rights", "show", "red-card"]).code(),
+        0,
+        "rights still work after a wipe"
+    );
+}
+
+#[test]
+fn organizer_watchlist_and_plate_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = dir.path().join("org.key");
+    let pubkey = silbato(&data, &["keys", "generate", "--out", key.to_str().unwrap()])
+        .stdout()
+        .trim()
+        .to_owned();
+    let csv = dir.path().join("plates.csv");
+    std::fs::write(
+        &csv,
+        "plate,state,description,last_seen\nABC-1234,IL,grey SUV,2026-11-01\nXYZ 987,,white van,\n",
+    )
+    .unwrap();
+    let list = dir.path().join("plates.json");
+    let build = silbato(
+        &data,
+        &[
+            "watchlist",
+            "build",
+            csv.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--out",
+            list.to_str().unwrap(),
+            "--version",
+            "3",
+        ],
+    );
+    assert_eq!(build.code(), 0, "{}", build.stderr());
+    assert_eq!(
+        silbato(&data, &["watchlist", "install", list.to_str().unwrap()]).code(),
+        1,
+        "not trusted yet"
+    );
+    assert_eq!(
+        silbato(&data, &["publishers", "add", &pubkey, "--name", "Net"]).code(),
+        0
+    );
+    assert_eq!(
+        silbato(&data, &["watchlist", "install", list.to_str().unwrap()]).code(),
+        0
+    );
+    let hits = silbato(&data, &["plates", "check", "A8C 12?4", "--json"]).json();
+    assert_eq!(hits[0]["description"], "grey SUV");
+    let none = silbato(&data, &["plates", "check", "QQQ999", "--json"]).json();
+    assert!(none.as_array().unwrap().is_empty());
+    assert_eq!(
+        silbato(&data, &["plates", "check", "not a plate!"]).code(),
+        1
+    );
+}

@@ -468,6 +468,21 @@ fn retention_purge_is_recorded_and_the_chain_continues() {
     let r = verify(&export);
     assert!(r.valid, "{:?}", r.problems);
     assert_eq!(r.purged_through, Some(3));
+    // A configured retention period applies on every unlock.
+    assert_eq!(v.retention_days().unwrap(), None);
+    assert!(matches!(
+        v.set_retention_days(Some(0)),
+        Err(Error::InvalidInput { .. })
+    ));
+    assert_eq!(
+        v.set_retention_days(Some(30)).unwrap().unwrap().purged,
+        0,
+        "nothing is 30 days old"
+    );
+    assert_eq!(v.retention_days().unwrap(), Some(30));
+    v.lock();
+    v.unlock(&pass(PASS)).unwrap();
+    assert_eq!(v.list().unwrap().len(), 1);
     // Nothing older than the cutoff: nothing purged.
     assert_eq!(
         v.purge_before(Utc::now() - chrono::Duration::days(30))

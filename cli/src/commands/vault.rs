@@ -97,7 +97,7 @@ impl From<ConfidenceArg> for Confidence {
 #[derive(Debug, Args)]
 pub struct SightingArgs {
     /// When it was seen: RFC 3339, "YYYY-MM-DD HH:MM" (local time), "now", or "-15m" / "-2h".
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     at: Option<String>,
     #[arg(long, allow_hyphen_values = true, requires = "lon")]
     lat: Option<f64>,
@@ -681,6 +681,36 @@ pub fn purge(ctx: &Ctx, days: u32, pass: &PassArgs) -> Result<(), String> {
         "Removed {} entries older than {days} days.",
         report.purged
     ));
+    Ok(())
+}
+
+pub fn retention(ctx: &Ctx, days: Option<u32>, off: bool, pass: &PassArgs) -> Result<(), String> {
+    let vault = unlocked(ctx, pass)?;
+    if days.is_none() && !off {
+        let current = vault.retention_days().map_err(err)?;
+        if ctx.out.json {
+            return ctx
+                .out
+                .json(&serde_json::json!({ "retention_days": current }));
+        }
+        ctx.out.line(
+            &current.map_or("Entries are kept until deleted.".to_owned(), |d| {
+                format!("Entries are kept for {d} days.")
+            }),
+        );
+        return Ok(());
+    }
+    let report = vault.set_retention_days(days).map_err(err)?;
+    let purged = report.map_or(0, |r| r.purged);
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "retention_days": days, "purged": purged }));
+    }
+    ctx.out.line(&match days {
+        Some(d) => format!("Entries are now kept for {d} days ({purged} older ones removed)."),
+        None => "Entries are kept until deleted.".to_owned(),
+    });
     Ok(())
 }
 

@@ -40,19 +40,20 @@ pub fn head_message(last_seq: u64, last_hash: &[u8; 32], exported_at: &DateTime<
 }
 
 /// The plaintext of one entry: what is encrypted in `vault.db` and what an export carries.
-// No `deny_unknown_fields`: serde does not support it together with `flatten`.
+///
+/// On the wire it is one flat JSON object (`kind` plus the fields of that kind): flat rather than
+/// serde's flatten/tagged forms, which buffer every value and made listing twice as slow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EntryWire", into = "EntryWire")]
 pub struct EntryBody {
     pub v: u32,
     pub id: String,
     pub seq: u64,
     pub recorded_at: DateTime<Utc>,
-    #[serde(flatten)]
     pub content: EntryContent,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum EntryContent {
     /// A new sighting.
     Sighting { sighting: Sighting },
@@ -60,9 +61,102 @@ pub enum EntryContent {
     Amendment {
         amends: String,
         sighting: Sighting,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
     /// Entries up to `through_seq` were deleted by the retention policy.
     Purge { through_seq: u64, count: u64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Sighting,
+    Amendment,
+    Purge,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryWire {
+    v: u32,
+    id: String,
+    seq: u64,
+    recorded_at: DateTime<Utc>,
+    kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sighting: Option<Sighting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    amends: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    through_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+}
+
+impl TryFrom<EntryWire> for EntryBody {
+    type Error = &'static str;
+
+    fn try_from(w: EntryWire) -> Result<Self, Self::Error> {
+        let content = match (w.kind, w.sighting, w.amends, w.through_seq, w.count) {
+            (Kind::Sighting, Some(sighting), None, None, None) if w.reason.is_none() => {
+                EntryContent::Sighting { sighting }
+            }
+            (Kind::Amendment, Some(sighting), Some(amends), None, None) => {
+                EntryContent::Amendment {
+                    amends,
+                    sighting,
+                    reason: w.reason,
+                }
+            }
+            (Kind::Purge, None, None, Some(through_seq), Some(count)) if w.reason.is_none() => {
+                EntryContent::Purge { through_seq, count }
+            }
+            _ => return Err("entry fields do not match its kind"),
+        };
+        Ok(EntryBody {
+            v: w.v,
+            id: w.id,
+            seq: w.seq,
+            recorded_at: w.recorded_at,
+            content,
+        })
+    }
+}
+
+impl From<EntryBody> for EntryWire {
+    fn from(b: EntryBody) -> Self {
+        let mut w = EntryWire {
+            v: b.v,
+            id: b.id,
+            seq: b.seq,
+            recorded_at: b.recorded_at,
+            kind: Kind::Sighting,
+            sighting: None,
+            amends: None,
+            reason: None,
+            through_seq: None,
+            count: None,
+        };
+        match b.content {
+            EntryContent::Sighting { sighting } => w.sighting = Some(sighting),
+            EntryContent::Amendment {
+                amends,
+                sighting,
+                reason,
+            } => {
+                w.kind = Kind::Amendment;
+                w.sighting = Some(sighting);
+                w.amends = Some(amends);
+                w.reason = reason;
+            }
+            EntryContent::Purge { through_seq, count } => {
+                w.kind = Kind::Purge;
+                w.through_seq = Some(through_seq);
+                w.count = Some(count);
+            }
+        }
+        w
+    }
 }

@@ -386,6 +386,58 @@ impl Vault {
         Ok(())
     }
 
+    /// Sets the retention period: entries recorded more than `days` days ago are purged each
+    /// time the vault is unlocked (and now). `None` keeps everything.
+    pub fn set_retention_days(&self, days: Option<u32>) -> Result<Option<PurgeReport>> {
+        if days == Some(0) {
+            return Err(Error::InvalidInput {
+                reason: "retention is at least one day",
+            });
+        }
+        self.with_unlocked(|_, store| {
+            store.write(|tx| {
+                match days {
+                    Some(d) => tx.execute(
+                        "INSERT OR REPLACE INTO meta (name, value) VALUES ('retention_days', ?1)",
+                        [d.to_be_bytes().to_vec()],
+                    )?,
+                    None => tx.execute("DELETE FROM meta WHERE name = 'retention_days'", [])?,
+                };
+                Ok(())
+            })
+        })?;
+        self.apply_retention()
+    }
+
+    pub fn retention_days(&self) -> Result<Option<u32>> {
+        self.with_store(|store| {
+            let raw: Option<Vec<u8>> = store.read(|c| {
+                Ok(c.query_row(
+                    "SELECT value FROM meta WHERE name = 'retention_days'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?)
+            })?;
+            raw.map(|b| {
+                <[u8; 4]>::try_from(b.as_slice())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| Error::Corrupt { store: "vault" })
+            })
+            .transpose()
+        })
+    }
+
+    /// Purges what the retention period says is due. Runs on every unlock.
+    fn apply_retention(&self) -> Result<Option<PurgeReport>> {
+        match self.retention_days()? {
+            Some(days) => Ok(Some(
+                self.purge_before(Utc::now() - chrono::Duration::days(i64::from(days)))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// Forgets every key held in memory (they are zeroized on drop).
     pub fn lock(&self) {
         lock(&self.inner.state).take();
@@ -461,7 +513,8 @@ impl Vault {
         let now = Utc::now();
         store.write(|tx| {
             let last: Option<(i64, Vec<u8>)> = tx
-                .query_row("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .prepare_cached("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let (seq, prev) = match last {
                 Some((s, h)) => (u64::try_from(s).unwrap_or(0) + 1, hash32(&h)?),
@@ -483,10 +536,10 @@ impl Vault {
             let hash = chain::link_hash(&prev, seq, &bytes);
             let signature = u.device.sign(&chain::signed_message(&hash));
             let sealed = aead_seal(u.key.bytes(), &entry_aad(seq), &bytes)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO entries (seq, recorded_day, sealed, prev_hash, hash, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![to_i64(seq), day_number(now), sealed, prev.as_slice(), hash.as_slice(), signature.as_slice()],
-            )?;
+            )?
+            .execute(params![to_i64(seq), day_number(now), sealed, prev.as_slice(), hash.as_slice(), signature.as_slice()])?;
             Ok(seq)
         })
     }
