@@ -53,6 +53,139 @@ enum Command {
     /// Signed plate watch-lists: install (devices) and build (organizers).
     #[command(subcommand)]
     Watchlist(WatchlistCmd),
+    /// Rapid-response network profiles: install (devices), create and sign (organizers).
+    #[command(subcommand)]
+    Network(NetworkCmd),
+    /// Places you care about (home, school, work). They never leave this device.
+    #[command(subcommand)]
+    Places(PlacesCmd),
+    /// Region codes to follow (the only location a hub may learn).
+    Regions {
+        #[arg(long, value_name = "CODE")]
+        follow: Option<String>,
+        #[arg(long, value_name = "CODE")]
+        unfollow: Option<String>,
+    },
+    /// The verified alert inbox.
+    #[command(subcommand)]
+    Alerts(AlertsCmd),
+    /// Dispatchers: write and sign alerts.
+    #[command(subcommand)]
+    Alert(AlertCmd),
+    /// Push payloads: ingest (devices), seal (hubs, tests).
+    #[command(subcommand)]
+    Push(PushCmd),
+}
+
+#[derive(Subcommand)]
+enum NetworkCmd {
+    /// Install or update a signed profile from a file or from a QR code's text.
+    Install {
+        #[arg(required_unless_present = "qr")]
+        file: Option<PathBuf>,
+        #[arg(long, value_name = "TEXT", conflicts_with = "file")]
+        qr: Option<String>,
+    },
+    List,
+    Show {
+        id: String,
+    },
+    /// Print the QR text of a signed profile.
+    Qr {
+        file: PathBuf,
+    },
+    /// Write an unsigned profile (organizers).
+    Create(Box<commands::inbox::NetworkCreateArgs>),
+    /// Sign a profile with a root key (again with another key to add a signature).
+    Sign {
+        file: PathBuf,
+        #[arg(long, value_name = "ROOTKEY")]
+        key: PathBuf,
+        /// Default: replace FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PlacesCmd {
+    Add {
+        #[arg(long)]
+        label: String,
+        #[arg(long, allow_hyphen_values = true)]
+        lat: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        lon: f64,
+        /// Metres.
+        #[arg(long, default_value_t = 500.0)]
+        radius: f64,
+    },
+    List,
+    Remove {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AlertsCmd {
+    /// Alerts in force, most relevant first; --all for the history.
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_name = "L")]
+        lang: Option<String>,
+    },
+    Show {
+        id: String,
+        #[arg(long, value_name = "L")]
+        lang: Option<String>,
+    },
+    /// Mark an alert read.
+    Read { id: String },
+    /// Verify and store a signed alert file.
+    Ingest { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AlertCmd {
+    /// Write an alert and sign it (--sign twice for the two-person rule).
+    New(Box<commands::inbox::AlertNewArgs>),
+    /// Add a second dispatcher's signature to an alert file.
+    Sign {
+        file: PathBuf,
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PushCmd {
+    /// Hand a push payload to the inbox; prints what to show.
+    Ingest {
+        file: PathBuf,
+        #[arg(long, value_name = "L")]
+        lang: Option<String>,
+    },
+    /// Seal a signed alert to a device's push key.
+    Seal {
+        alert_file: PathBuf,
+        #[arg(long, value_name = "DEVICE_PUBKEY")]
+        to: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Write a content-free wake-up payload.
+    Wake {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// This device's push public key (what a hub subscription carries).
+    Key,
+    /// Show alert headlines in notifications (off by default).
+    Headlines {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -319,7 +452,7 @@ fn main() -> ExitCode {
 }
 
 fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
-    use commands::{organizer, rights, vault};
+    use commands::{inbox, organizer, rights, vault};
     match command {
         Command::Rights(cmd) => match cmd {
             RightsCmd::List { lang, category } => rights::list(ctx, lang.lang, category),
@@ -403,6 +536,52 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                     version,
                 },
             ),
+        },
+        Command::Network(cmd) => match cmd {
+            NetworkCmd::Install { file, qr } => {
+                inbox::network_install(ctx, file.as_deref(), qr.as_deref())
+            }
+            NetworkCmd::List => inbox::network_list(ctx),
+            NetworkCmd::Show { id } => inbox::network_show(ctx, &id),
+            NetworkCmd::Qr { file } => inbox::network_qr(ctx, &file),
+            NetworkCmd::Create(args) => inbox::network_create(ctx, &args),
+            NetworkCmd::Sign { file, key, out } => {
+                inbox::network_sign(ctx, &file, &key, out.as_deref())
+            }
+        },
+        Command::Places(cmd) => match cmd {
+            PlacesCmd::Add {
+                label,
+                lat,
+                lon,
+                radius,
+            } => inbox::places_add(ctx, &label, lat, lon, radius),
+            PlacesCmd::List => inbox::places_list(ctx),
+            PlacesCmd::Remove { id } => inbox::places_remove(ctx, &id),
+        },
+        Command::Regions { follow, unfollow } => {
+            inbox::regions(ctx, follow.as_deref(), unfollow.as_deref())
+        }
+        Command::Alerts(cmd) => match cmd {
+            AlertsCmd::List { all, lang } => inbox::alerts_list(ctx, all, lang),
+            AlertsCmd::Show { id, lang } => inbox::alerts_show(ctx, &id, lang),
+            AlertsCmd::Read { id } => inbox::alerts_read(ctx, &id),
+            AlertsCmd::Ingest { file } => inbox::alerts_ingest(ctx, &file),
+        },
+        Command::Alert(cmd) => match cmd {
+            AlertCmd::New(args) => inbox::alert_new(ctx, &args),
+            AlertCmd::Sign { file, key } => inbox::alert_sign(ctx, &file, &key),
+        },
+        Command::Push(cmd) => match cmd {
+            PushCmd::Ingest { file, lang } => inbox::push_ingest(ctx, &file, lang),
+            PushCmd::Seal {
+                alert_file,
+                to,
+                out,
+            } => inbox::push_seal(ctx, &alert_file, &to, &out),
+            PushCmd::Wake { out } => inbox::push_wake(ctx, &out),
+            PushCmd::Key => inbox::push_key(ctx),
+            PushCmd::Headlines { state } => inbox::push_headlines(ctx, state == "on"),
         },
     }
 }

@@ -65,7 +65,42 @@ pub fn seal(kind: &str, payload: &[u8], signers: &[&SigningKey]) -> Result<Vec<u
     serde_json::to_vec_pretty(&wire).map_err(|_| Error::Crypto)
 }
 
+/// Adds a signature by `key` to an existing envelope (the second dispatcher of a two-person
+/// rule, or a second root key). The payload is untouched; a key that already signed is a no-op.
+pub fn add_signature(
+    bytes: &[u8],
+    what: DocKind,
+    kind: &str,
+    max_len: usize,
+    key: &SigningKey,
+) -> Result<Vec<u8>> {
+    let mut env = Envelope::parse(bytes, what, kind, max_len)?;
+    if !env.signatures.iter().any(|(k, _)| *k == key.public_key()) {
+        let sig = key.sign(&signed_message(kind, &env.payload)).to_vec();
+        env.signatures.push((key.public_key(), sig));
+    }
+    env.to_bytes()
+}
+
 impl Envelope {
+    /// The envelope's bytes (JSON), as `seal` writes them.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let wire = Wire {
+            v: VERSION,
+            kind: self.kind.clone(),
+            payload: b64_encode(&self.payload),
+            signatures: self
+                .signatures
+                .iter()
+                .map(|(k, s)| WireSignature {
+                    key: k.to_string(),
+                    sig: b64_encode(s),
+                })
+                .collect(),
+        };
+        serde_json::to_vec_pretty(&wire).map_err(|_| Error::Crypto)
+    }
+
     /// Parses the envelope's frame only. `max_len` bounds the whole document, checked first.
     pub fn parse(bytes: &[u8], what: DocKind, kind: &str, max_len: usize) -> Result<Envelope> {
         if bytes.len() > max_len {

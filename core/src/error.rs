@@ -44,7 +44,7 @@ pub enum Error {
     UntrustedKey { what: DocKind },
     #[error("the {what} has a signature that does not verify")]
     BadSignature { what: DocKind },
-    #[error("pack {pack_id} version {offered} is not newer than the installed version {installed}")]
+    #[error("{pack_id} version {offered} is not newer than the installed version {installed}")]
     Rollback {
         pack_id: String,
         installed: u64,

@@ -149,6 +149,82 @@ pub trait PlatformKeyStore: Send + Sync {
     fn destroy(&self, label: &str) -> Result<(), KeyStoreError>;
 }
 
+/// A [`PlatformKeyStore`] for the desktop CLI: one random wrapping key per label, in a file
+/// readable only by its owner (`<dir>/keystore-<label>.key`). Weaker than Android Keystore or the
+/// iOS Keychain: anyone who can read the user's files can read the key. Documented as such.
+#[derive(Debug, Clone)]
+pub struct FileKeyStore {
+    dir: PathBuf,
+}
+
+impl FileKeyStore {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn path(&self, label: &str) -> Result<PathBuf, KeyStoreError> {
+        if label.is_empty()
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        {
+            return Err(KeyStoreError::Refused);
+        }
+        Ok(self.dir.join(format!("keystore-{label}.key")))
+    }
+
+    fn key(&self, label: &str, create: bool) -> Result<Zeroizing<[u8; 32]>, KeyStoreError> {
+        let path = self.path(label)?;
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                let mut key = Zeroizing::new([0u8; 32]);
+                if bytes.len() != 32 {
+                    return Err(KeyStoreError::Refused);
+                }
+                key.copy_from_slice(&bytes);
+                Ok(key)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let mut key = Zeroizing::new([0u8; 32]);
+                random_fill(key.as_mut()).map_err(|_| KeyStoreError::Unavailable)?;
+                fs::create_dir_all(&self.dir).map_err(|_| KeyStoreError::Unavailable)?;
+                let mut opts = fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(&path).map_err(|_| KeyStoreError::Unavailable)?;
+                f.write_all(key.as_ref())
+                    .and_then(|()| f.sync_all())
+                    .map_err(|_| KeyStoreError::Unavailable)?;
+                Ok(key)
+            }
+            Err(_) => Err(KeyStoreError::NotFound),
+        }
+    }
+}
+
+impl PlatformKeyStore for FileKeyStore {
+    fn wrap(&self, label: &str, secret: &[u8]) -> Result<Vec<u8>, KeyStoreError> {
+        let key = self.key(label, true)?;
+        aead_seal(&key, label.as_bytes(), secret).map_err(|_| KeyStoreError::Refused)
+    }
+
+    fn unwrap(&self, label: &str, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyStoreError> {
+        let key = self.key(label, false)?;
+        aead_open(&key, label.as_bytes(), blob).map_err(|_| KeyStoreError::Refused)
+    }
+
+    fn destroy(&self, label: &str) -> Result<(), KeyStoreError> {
+        overwrite_and_remove(&self.path(label)?).map_err(|_| KeyStoreError::Refused)
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PassphraseSlot {

@@ -6,7 +6,9 @@
 pub mod crypto;
 pub mod envelope;
 pub mod error;
+pub mod inbox;
 pub mod keys;
+pub mod network;
 pub mod rights;
 pub mod seal;
 pub mod store;

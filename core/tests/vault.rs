@@ -483,6 +483,16 @@ fn retention_purge_is_recorded_and_the_chain_continues() {
     v.lock();
     v.unlock(&pass(PASS)).unwrap();
     assert_eq!(v.list().unwrap().len(), 1);
+    // Age every entry by 40 days (the day an entry was recorded is its one plaintext date), then
+    // unlock: the retention period removes them, and the removal is itself in the chain.
+    v.lock();
+    let conn = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
+    conn.execute("UPDATE entries SET recorded_day = recorded_day - 40", [])
+        .unwrap();
+    drop(conn);
+    v.unlock(&pass(PASS)).unwrap();
+    assert!(v.list().unwrap().is_empty(), "purged on unlock");
+    assert!(verify(&export_json(&v)).valid);
     // Nothing older than the cutoff: nothing purged.
     assert_eq!(
         v.purge_before(Utc::now() - chrono::Duration::days(30))

@@ -198,7 +198,12 @@ pub fn hotlines(ctx: &Ctx, region: Option<String>) -> Result<(), String> {
 pub fn install(ctx: &Ctx, file: &Path) -> Result<(), String> {
     let bytes = read_bounded(file, MAX_PACK_BYTES)?;
     let lib = ctx.rights()?;
-    let report = lib.install_pack(&bytes).map_err(|e| e.to_string())?;
+    let networks = super::inbox::open_inbox(ctx)?
+        .trusted_publishers()
+        .map_err(|e| e.to_string())?;
+    let report = lib
+        .install_pack_trusting(&bytes, &networks)
+        .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&report);

@@ -10,7 +10,9 @@ CREATE TABLE entries (
     signature    BLOB NOT NULL          -- 64 bytes: Ed25519 by the device key over the hash
 );
 
--- Encrypted blobs with fixed meaning: the key canary, the sealed device signing key.
+-- Named values: the key canary and the device signing key (both encrypted under the vault key),
+-- and in clear the retention period and the chain anchor after a purge (a sequence number and a
+-- hash, which say nothing about what was recorded).
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value BLOB NOT NULL

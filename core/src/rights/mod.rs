@@ -242,8 +242,19 @@ impl RightsLibrary {
     /// intact: a malformed or truncated file, a bad signature, a signer that is not a trusted
     /// publisher, an invalid payload, and a version not newer than the installed one.
     pub fn install_pack(&self, bytes: &[u8]) -> Result<InstallReport> {
+        self.install_pack_trusting(bytes, &HashSet::new())
+    }
+
+    /// As [`RightsLibrary::install_pack`], also trusting `extra` keys: the publisher keys of the
+    /// installed network profiles.
+    pub fn install_pack_trusting(
+        &self,
+        bytes: &[u8],
+        extra: &HashSet<PublicKey>,
+    ) -> Result<InstallReport> {
         self.store.write(|tx| {
-            let trusted = trusted_keys(tx)?;
+            let mut trusted = trusted_keys(tx)?;
+            trusted.extend(extra.iter().copied());
             let verified = open_pack(bytes, |k| trusted.contains(k))?;
             let payload = &verified.payload;
             let installed = installed_pack(tx, &payload.pack_id)?;

@@ -35,7 +35,12 @@ pub fn head_message(last_seq: u64, last_hash: &[u8; 32], exported_at: &DateTime<
     let mut m = HEAD_DOMAIN.to_vec();
     m.extend_from_slice(&last_seq.to_be_bytes());
     m.extend_from_slice(last_hash);
-    m.extend_from_slice(exported_at.to_rfc3339().as_bytes());
+    // The same text the bundle's JSON carries: RFC 3339, UTC as `Z`, sub-seconds as needed.
+    m.extend_from_slice(
+        exported_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            .as_bytes(),
+    );
     m
 }
 

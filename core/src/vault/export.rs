@@ -147,7 +147,13 @@ pub(crate) fn write(
         ExportTarget::Clear => Ok(clear.to_vec()),
         ExportTarget::SealedTo(recipient) => {
             let sealed = seal::seal(recipient, SEAL_INFO, EXPORT_FORMAT.as_bytes(), &clear)
-                .map_err(|_| Error::Crypto)?;
+                .map_err(|e| match e {
+                    seal::SealError::TooLarge => Error::TooLarge {
+                        what: DocKind::Envelope,
+                        limit: seal::MAX_PLAINTEXT,
+                    },
+                    _ => Error::Crypto,
+                })?;
             serde_json::to_vec_pretty(&SealedBundle {
                 format: SEALED_FORMAT.into(),
                 version: 1,
@@ -259,6 +265,12 @@ pub fn verify_export(bytes: &[u8], recipient: Option<&SealSecretKey>) -> Result<
         SEALED_FORMAT => {
             let sealed: SealedBundle = serde_json::from_slice(bytes)
                 .map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
+            if sealed.version != 1 {
+                return Err(Error::UnsupportedFormat {
+                    what: DocKind::Envelope,
+                    found: sealed.version,
+                });
+            }
             let key = recipient.ok_or(Error::InvalidInput {
                 reason: "this export is sealed: give the recipient's key file",
             })?;
@@ -284,7 +296,7 @@ pub fn verify_export(bytes: &[u8], recipient: Option<&SealSecretKey>) -> Result<
     };
     let bundle: Bundle =
         serde_json::from_slice(&clear).map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
-    if bundle.version != 1 {
+    if bundle.version != 1 || bundle.format != EXPORT_FORMAT {
         return Err(Error::UnsupportedFormat {
             what: DocKind::Envelope,
             found: bundle.version,
@@ -365,6 +377,12 @@ fn check(bundle: &Bundle, device: &PublicKey) -> Result<VerifyReport> {
         })
         .max();
     if let Some(first) = by_seq.first() {
+        if first.seq == 1 && first.intact && first.prev_hash != Some(GENESIS) {
+            problems.push(Problem::ChainBroken {
+                seq: 1,
+                id: first.id.clone(),
+            });
+        }
         let starts_clean = first.seq == 1 && first.prev_hash == Some(GENESIS);
         let explained = purged_through.is_some_and(|p| p + 1 == first.seq);
         if !starts_clean && !explained && first.seq > 1 {

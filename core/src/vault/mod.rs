@@ -383,6 +383,7 @@ impl Vault {
             device,
             last_used: Instant::now(),
         });
+        self.apply_retention()?;
         Ok(())
     }
 
@@ -510,38 +511,7 @@ impl Vault {
 
     /// Appends one entry to the chain, in one transaction.
     fn append(&self, u: &Unlocked, store: &Store, id: &str, content: EntryContent) -> Result<u64> {
-        let now = Utc::now();
-        store.write(|tx| {
-            let last: Option<(i64, Vec<u8>)> = tx
-                .prepare_cached("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let (seq, prev) = match last {
-                Some((s, h)) => (u64::try_from(s).unwrap_or(0) + 1, hash32(&h)?),
-                None => {
-                    // After a purge of everything, the chain continues from the anchor kept in meta.
-                    let anchor: Option<(Vec<u8>, Vec<u8>)> = tx
-                        .query_row("SELECT a.value, b.value FROM meta a, meta b WHERE a.name = 'anchor_seq' AND b.name = 'anchor_hash'", [], |r| {
-                            Ok((r.get(0)?, r.get(1)?))
-                        })
-                        .optional()?;
-                    match anchor {
-                        Some((s, h)) => (u64::from_be_bytes(s.as_slice().try_into().map_err(|_| Error::Corrupt { store: "vault" })?) + 1, hash32(&h)?),
-                        None => (1, chain::GENESIS),
-                    }
-                }
-            };
-            let body = EntryBody { v: 1, id: id.to_owned(), seq, recorded_at: now, content };
-            let bytes = Zeroizing::new(serde_json::to_vec(&body).map_err(|_| Error::Crypto)?);
-            let hash = chain::link_hash(&prev, seq, &bytes);
-            let signature = u.device.sign(&chain::signed_message(&hash));
-            let sealed = aead_seal(u.key.bytes(), &entry_aad(seq), &bytes)?;
-            tx.prepare_cached(
-                "INSERT INTO entries (seq, recorded_day, sealed, prev_hash, hash, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![to_i64(seq), day_number(now), sealed, prev.as_slice(), hash.as_slice(), signature.as_slice()])?;
-            Ok(seq)
-        })
+        store.write(|tx| append_in(tx, u, id, content))
     }
 
     /// Records a sighting with its photos. Returns the new record's id and any watch-list
@@ -741,13 +711,18 @@ impl Vault {
     /// Writes the export bundle: in clear (an explicit choice) or sealed to a recipient.
     pub fn export(&self, target: &export::ExportTarget) -> Result<Vec<u8>> {
         let entries = self.entries()?;
-        let records = views(entries.iter().map(|(_, b)| b.clone()));
+        // Every photo any entry refers to, including ones an amendment later dropped: the
+        // original entry still names it, and the verifier checks it.
         let mut attachments = Vec::new();
         let mut seen = HashSet::new();
-        for r in &records {
-            for a in &r.sighting.attachments {
-                if seen.insert(a.id.clone()) {
-                    attachments.push((a.clone(), self.attachment(a)?));
+        for (_, body) in &entries {
+            if let EntryContent::Sighting { sighting } | EntryContent::Amendment { sighting, .. } =
+                &body.content
+            {
+                for a in &sighting.attachments {
+                    if seen.insert(a.id.clone()) {
+                        attachments.push((a.clone(), self.attachment(a)?));
+                    }
                 }
             }
         }
@@ -800,6 +775,7 @@ impl Vault {
             .map(|(e, _)| e.hash)
             .ok_or(Error::Corrupt { store: "vault" })?;
         self.with_unlocked(|u, store| {
+            // The deletion and the signed entry recording it commit together.
             store.write(|tx| {
                 tx.execute("DELETE FROM entries WHERE seq <= ?1", [to_i64(through)])?;
                 // If nothing is left, the next entry still links to what was purged.
@@ -811,18 +787,17 @@ impl Vault {
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('anchor_hash', ?1)",
                     [last_hash.to_vec()],
                 )?;
-                Ok(())
+                let marker = uuid::Uuid::new_v4().to_string();
+                append_in(
+                    tx,
+                    u,
+                    &marker,
+                    EntryContent::Purge {
+                        through_seq: through,
+                        count,
+                    },
+                )
             })?;
-            let marker = uuid::Uuid::new_v4().to_string();
-            self.append(
-                u,
-                store,
-                &marker,
-                EntryContent::Purge {
-                    through_seq: through,
-                    count,
-                },
-            )?;
             checkpoint(store)
         })?;
         for id in dropped_refs {
@@ -853,6 +828,19 @@ impl Vault {
                 first_error.get_or_insert(e);
             }
         }
+        // Copies of a damaged vault.db that were moved aside are the same log: they go too.
+        if let Ok(list) = fs::read_dir(&self.inner.dir) {
+            for entry in list.flatten() {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{VAULT_DB}.corrupt-"))
+                    && let Err(e) = overwrite_and_remove(&entry.path())
+                {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
         let dir = self.attachments_dir();
         if let Ok(list) = fs::read_dir(&dir) {
             for entry in list.flatten() {
@@ -870,6 +858,58 @@ impl Vault {
             }),
         }
     }
+}
+
+/// Appends one entry inside the caller's transaction: reads the chain's last link, hashes, signs,
+/// encrypts and inserts.
+fn append_in(
+    tx: &rusqlite::Connection,
+    u: &Unlocked,
+    id: &str,
+    content: EntryContent,
+) -> Result<u64> {
+    let now = Utc::now();
+    let last: Option<(i64, Vec<u8>)> = tx
+        .prepare_cached("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((s, h)) => (u64::try_from(s).unwrap_or(0) + 1, hash32(&h)?),
+        None => {
+            // After a purge of everything, the chain continues from the anchor kept in meta.
+            let anchor: Option<(Vec<u8>, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT a.value, b.value FROM meta a, meta b WHERE a.name = 'anchor_seq' AND b.name = 'anchor_hash'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            match anchor {
+                Some((s, h)) => {
+                    let s: [u8; 8] = s
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| Error::Corrupt { store: "vault" })?;
+                    (u64::from_be_bytes(s) + 1, hash32(&h)?)
+                }
+                None => (1, chain::GENESIS),
+            }
+        }
+    };
+    let body = EntryBody {
+        v: 1,
+        id: id.to_owned(),
+        seq,
+        recorded_at: now,
+        content,
+    };
+    let bytes = Zeroizing::new(serde_json::to_vec(&body).map_err(|_| Error::Crypto)?);
+    let hash = chain::link_hash(&prev, seq, &bytes);
+    let signature = u.device.sign(&chain::signed_message(&hash));
+    let sealed = aead_seal(u.key.bytes(), &entry_aad(seq), &bytes)?;
+    tx.prepare_cached("INSERT INTO entries (seq, recorded_day, sealed, prev_hash, hash, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+        .execute(params![to_i64(seq), day_number(now), sealed, prev.as_slice(), hash.as_slice(), signature.as_slice()])?;
+    Ok(seq)
 }
 
 /// The raw chain fields of one stored entry and its decrypted bytes.

@@ -20,21 +20,14 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{PublicKey, SigningKey, sha256_hex};
 use crate::envelope::{self, Envelope};
 use crate::error::{DocKind, Error, Result};
-use crate::store::{Store, StoreSpec};
+use crate::inbox::INBOX_SPEC;
+use crate::store::Store;
 use plates::{MatchKind, Plate, PlateIndex, normalize};
 
 pub const WATCHLIST_KIND: &str = "silbato.watchlist";
 pub const MAX_WATCHLIST_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_ENTRIES: usize = 200_000;
 pub const INBOX_DB: &str = "inbox.db";
-
-pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
-    name: "inbox",
-    migrations: crate::migrations!("inbox": 1 => "001_watchlist"),
-    full_sync: true,
-    secure_delete: true,
-    check_on_open: false,
-};
 
 /// What a publisher signs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,7 +209,7 @@ struct WatchHitRow {
 
 /// Installed watch-lists over `inbox.db`, with an in-memory index for checks.
 pub struct Watchlists {
-    store: Store,
+    store: Arc<Store>,
     index: Mutex<Option<Arc<Indexed>>>,
 }
 
@@ -227,12 +220,21 @@ impl std::fmt::Debug for Watchlists {
 }
 
 impl Watchlists {
+    /// Opens `inbox.db` in `data_dir` on its own. Inside the app, [`Watchlists::with_store`]
+    /// shares the inbox's connection instead.
     pub fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
-        Ok(Self {
-            store: Store::open(&data_dir.join(INBOX_DB), INBOX_SPEC)?,
+        Ok(Self::with_store(Arc::new(Store::open(
+            &data_dir.join(INBOX_DB),
+            INBOX_SPEC,
+        )?)))
+    }
+
+    pub fn with_store(store: Arc<Store>) -> Self {
+        Self {
+            store,
             index: Mutex::new(None),
-        })
+        }
     }
 
     /// Installs a verified watch-list atomically; refuses rollbacks and takeovers of a list by a

@@ -1,0 +1,812 @@
+//! `silbato network|places|regions|alerts|alert|push ...`: the family's inbox and the organizer's
+//! tools for profiles and alerts.
+//!
+//! The inbox key is kept by a key file readable only by its user (`keystore-*.key` in the data
+//! directory): weaker than the hardware-backed stores the phone apps use. Never prints a place
+//! or alert text to stderr.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Local, Utc};
+use clap::{Args, ValueEnum};
+use silbato_core::DocKind;
+use silbato_core::crypto::PublicKey;
+use silbato_core::envelope::{Envelope, add_signature};
+use silbato_core::inbox::alert::{
+    ALERT_KIND, Alert, AlertText, Area, Category, Certainty, MAX_ALERT_ENVELOPE, MsgType, Severity,
+    Urgency, sign_alert,
+};
+use silbato_core::inbox::geo::{Circle, Point};
+use silbato_core::inbox::push::{MAX_PUSH_BYTES, seal_for_device, wake_payload};
+use silbato_core::inbox::{AlertView, Inbox, IngestOutcome};
+use silbato_core::keys::FileKeyStore;
+use silbato_core::network::{
+    AlertPolicy, DispatcherKey, MAX_PROFILE_BYTES, NETWORK_KIND, NamedKey, NetworkHotline,
+    NetworkProfile, Region, decode_qr, encode_qr,
+};
+use silbato_core::seal::SealPublicKey;
+
+use super::{Ctx, read_bounded, user_lang};
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+pub fn open_inbox(ctx: &Ctx) -> Result<Inbox, String> {
+    let dir = ctx.data_dir()?;
+    Inbox::open(&dir, &FileKeyStore::new(&dir)).map_err(err)
+}
+
+fn local(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn label<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// `2h`, `30m`, `3d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num
+        .parse()
+        .map_err(|_| "a duration looks like 30m, 2h or 3d".to_owned())?;
+    match unit {
+        "m" | "min" => Ok(Duration::minutes(n)),
+        "h" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        _ => Err("a duration looks like 30m, 2h or 3d".into()),
+    }
+}
+
+// ---- networks ----
+
+pub fn network_install(ctx: &Ctx, file: Option<&Path>, qr: Option<&str>) -> Result<(), String> {
+    let bytes = match (file, qr) {
+        (Some(f), None) => read_bounded(f, MAX_PROFILE_BYTES)?,
+        (None, Some(q)) => decode_qr(q).map_err(err)?,
+        _ => return Err("give a profile FILE or --qr TEXT".into()),
+    };
+    let inbox = open_inbox(ctx)?;
+    let report = inbox.install_network(&bytes).map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&report);
+    }
+    let verb = if report.previous_version.is_some() {
+        "Updated"
+    } else {
+        "Installed"
+    };
+    ctx.out.line(&format!(
+        "{verb} {} ({}), version {}.",
+        report.name, report.network_id, report.version
+    ));
+    ctx.out.line(&format!(
+        "Fingerprint: {}",
+        ctx.out.bold(&report.fingerprint)
+    ));
+    if report.previous_version.is_none() {
+        ctx.out.line("Compare this fingerprint with your organizer in person or by a call before trusting alerts.");
+    }
+    if report.roots_rotated {
+        ctx.out
+            .line("The network's root keys changed; the previous keys signed this change.");
+    }
+    Ok(())
+}
+
+pub fn network_list(ctx: &Ctx) -> Result<(), String> {
+    let nets = open_inbox(ctx)?.networks().map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&nets);
+    }
+    if nets.is_empty() {
+        ctx.out
+            .line("No network installed. Ask your organizer for a profile file or QR code.");
+    }
+    for n in &nets {
+        ctx.out.line(&format!(
+            "{}  {}  version {}  [{}]",
+            ctx.out.bold(&n.network_id),
+            n.name,
+            n.version,
+            n.fingerprint
+        ));
+    }
+    Ok(())
+}
+
+pub fn network_show(ctx: &Ctx, id: &str) -> Result<(), String> {
+    let p = open_inbox(ctx)?.network(id).map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&p);
+    }
+    ctx.out.heading(&p.name);
+    ctx.out.line(&format!(
+        "Id: {}   Version: {} ({})",
+        p.network_id, p.version, p.issued
+    ));
+    ctx.out.line(&format!("Fingerprint: {}", p.fingerprint()));
+    ctx.out.line(&format!("Hub: {}", p.hub_url));
+    let pol = &p.alert_policy;
+    ctx.out.line(&format!(
+        "Signatures needed: observed {}, likely {}, possible {}, unverified {}",
+        pol.observed, pol.likely, pol.possible, pol.unverified
+    ));
+    ctx.out.subheading("Regions");
+    for r in &p.regions {
+        ctx.out.line(&format!("  {}  {}", r.code, r.name));
+    }
+    ctx.out.subheading("Dispatchers");
+    for d in &p.dispatcher_keys {
+        ctx.out.line(&format!(
+            "  {}  {}  valid {} to {}",
+            d.name,
+            d.key.fingerprint(),
+            local(&d.valid_from),
+            local(&d.valid_until)
+        ));
+    }
+    if !p.hotlines.is_empty() {
+        ctx.out.subheading("Hotlines");
+        for h in &p.hotlines {
+            ctx.out.line(&format!("  {}  {}", h.number, h.name));
+        }
+    }
+    Ok(())
+}
+
+pub fn network_qr(ctx: &Ctx, file: &Path) -> Result<(), String> {
+    let bytes = read_bounded(file, MAX_PROFILE_BYTES)?;
+    silbato_core::network::open_profile(&bytes).map_err(err)?;
+    ctx.out.line(&encode_qr(&bytes));
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkCreateArgs {
+    #[arg(long)]
+    id: String,
+    #[arg(long)]
+    name: String,
+    #[arg(long, value_name = "URL")]
+    hub: String,
+    /// A root key (ed25519:...); repeatable. Root keys sign the profile and its updates.
+    #[arg(long = "root-key", value_name = "PUBKEY", required = true)]
+    root_keys: Vec<String>,
+    /// CODE=NAME, e.g. US-IL-CHI=Chicago; repeatable.
+    #[arg(long = "region", value_name = "CODE=NAME")]
+    regions: Vec<String>,
+    /// PUBKEY=NAME of a publisher trusted for packs and watch-lists; repeatable.
+    #[arg(long = "publisher-key", value_name = "PUBKEY=NAME")]
+    publishers: Vec<String>,
+    /// PUBKEY=NAME of a dispatcher trusted for alerts; repeatable. Valid from now for --valid-days.
+    #[arg(long = "dispatcher-key", value_name = "PUBKEY=NAME")]
+    dispatchers: Vec<String>,
+    /// An X25519 key (x25519:...) that dispatchers open sealed reports with, per dispatcher in order.
+    #[arg(long = "dispatcher-seal-key", value_name = "PUBKEY")]
+    dispatcher_seal_keys: Vec<String>,
+    #[arg(long, value_name = "DAYS", default_value_t = 365)]
+    valid_days: i64,
+    /// Signatures needed per certainty: observed=2,likely=1,possible=1,unverified=1
+    #[arg(long, value_name = "POLICY")]
+    policy: Option<String>,
+    /// NAME=NUMBER; repeatable.
+    #[arg(long = "hotline", value_name = "NAME=NUMBER")]
+    hotlines: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    version: u64,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn pair(s: &str) -> Result<(&str, &str), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.trim(), b.trim()))
+        .ok_or_else(|| "expected KEY=VALUE".to_owned())
+}
+
+pub fn network_create(ctx: &Ctx, a: &NetworkCreateArgs) -> Result<(), String> {
+    let key = |s: &str| PublicKey::parse(s).map_err(err);
+    let mut policy = AlertPolicy::default();
+    if let Some(p) = &a.policy {
+        for part in p.split(',') {
+            let (k, v) = pair(part)?;
+            let n: u8 = v
+                .parse()
+                .map_err(|_| "policy counts are numbers".to_owned())?;
+            match k {
+                "observed" => policy.observed = n,
+                "likely" => policy.likely = n,
+                "possible" => policy.possible = n,
+                "unverified" => policy.unverified = n,
+                _ => return Err("policy keys are observed, likely, possible, unverified".into()),
+            }
+        }
+    }
+    let now = Utc::now();
+    let profile = NetworkProfile {
+        format: 1,
+        network_id: a.id.clone(),
+        name: a.name.clone(),
+        version: a.version,
+        issued: now.date_naive(),
+        hub_url: a.hub.clone(),
+        regions: a
+            .regions
+            .iter()
+            .map(|r| {
+                pair(r).map(|(c, n)| Region {
+                    code: c.to_ascii_uppercase(),
+                    name: n.into(),
+                    polygon: None,
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        root_keys: a
+            .root_keys
+            .iter()
+            .map(|k| key(k))
+            .collect::<Result<_, _>>()?,
+        publisher_keys: a
+            .publishers
+            .iter()
+            .map(|p| {
+                pair(p).and_then(|(k, n)| {
+                    Ok(NamedKey {
+                        key: key(k)?,
+                        name: n.into(),
+                    })
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        dispatcher_keys: a
+            .dispatchers
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let (k, n) = pair(d)?;
+                let seal_key = a
+                    .dispatcher_seal_keys
+                    .get(i)
+                    .map(|s| {
+                        SealPublicKey::parse(s)
+                            .map_err(|_| "a seal key looks like x25519:...".to_owned())
+                    })
+                    .transpose()?;
+                Ok(DispatcherKey {
+                    key: key(k)?,
+                    name: n.into(),
+                    valid_from: now - Duration::hours(1),
+                    valid_until: now + Duration::days(a.valid_days),
+                    seal_key,
+                })
+            })
+            .collect::<Result<_, String>>()?,
+        alert_policy: policy,
+        hotlines: a
+            .hotlines
+            .iter()
+            .map(|h| {
+                pair(h).map(|(n, num)| NetworkHotline {
+                    name: n.into(),
+                    number: num.into(),
+                    region: None,
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    profile.validate().map_err(err)?;
+    let text = serde_json::to_vec_pretty(&profile).map_err(err)?;
+    super::organizer::write_new(&a.out, &text, false)?;
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "out": a.out, "fingerprint": profile.fingerprint() }));
+    }
+    ctx.out.line(&format!(
+        "Wrote {} (unsigned). Sign it: silbato network sign {} --key ROOT.key",
+        a.out.display(),
+        a.out.display()
+    ));
+    Ok(())
+}
+
+/// Signs a profile: an unsigned payload becomes an envelope; an envelope gains a signature.
+pub fn network_sign(
+    ctx: &Ctx,
+    file: &Path,
+    keyfile: &Path,
+    out: Option<&Path>,
+) -> Result<(), String> {
+    let key = super::organizer::load_key(keyfile)?;
+    let bytes = read_bounded(file, MAX_PROFILE_BYTES)?;
+    let signed =
+        if Envelope::parse(&bytes, DocKind::Envelope, NETWORK_KIND, MAX_PROFILE_BYTES).is_ok() {
+            add_signature(
+                &bytes,
+                DocKind::Envelope,
+                NETWORK_KIND,
+                MAX_PROFILE_BYTES,
+                &key,
+            )
+            .map_err(err)?
+        } else {
+            let profile: NetworkProfile =
+                serde_json::from_slice(&bytes).map_err(|_| "not a network profile".to_owned())?;
+            profile.validate().map_err(err)?;
+            let payload = serde_json::to_vec(&profile).map_err(err)?;
+            silbato_core::envelope::seal(NETWORK_KIND, &payload, &[&key]).map_err(err)?
+        };
+    let target = out.unwrap_or(file);
+    std::fs::write(target, &signed)
+        .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    if ctx.out.json {
+        return ctx.out.json(
+            &serde_json::json!({ "out": target, "signed_by": key.public_key().to_string() }),
+        );
+    }
+    ctx.out.line(&format!(
+        "Signed {} with {}.",
+        target.display(),
+        key.public_key().fingerprint()
+    ));
+    Ok(())
+}
+
+// ---- places and regions ----
+
+pub fn places_add(ctx: &Ctx, label_: &str, lat: f64, lon: f64, radius: f64) -> Result<(), String> {
+    let place = open_inbox(ctx)?
+        .add_place(label_, lat, lon, radius)
+        .map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&place);
+    }
+    ctx.out.line(&format!(
+        "Saved place {} ({}). It stays on this device.",
+        place.label, place.id
+    ));
+    Ok(())
+}
+
+pub fn places_list(ctx: &Ctx) -> Result<(), String> {
+    let places = open_inbox(ctx)?.places().map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&places);
+    }
+    for p in &places {
+        ctx.out.line(&format!(
+            "{}  {:<20} {:.5}, {:.5}  {:.0} m",
+            p.id, p.label, p.lat, p.lon, p.radius_m
+        ));
+    }
+    Ok(())
+}
+
+pub fn places_remove(ctx: &Ctx, id: &str) -> Result<(), String> {
+    open_inbox(ctx)?.remove_place(id).map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({ "removed": id }));
+    }
+    ctx.out.line("Place removed.");
+    Ok(())
+}
+
+pub fn regions(ctx: &Ctx, follow: Option<&str>, unfollow: Option<&str>) -> Result<(), String> {
+    let inbox = open_inbox(ctx)?;
+    if let Some(code) = follow {
+        inbox.follow_region(code).map_err(err)?;
+    }
+    if let Some(code) = unfollow {
+        inbox.unfollow_region(code).map_err(err)?;
+    }
+    let list = inbox.followed_regions().map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&list);
+    }
+    for r in &list {
+        ctx.out.line(r);
+    }
+    Ok(())
+}
+
+// ---- alerts ----
+
+fn print_alert_line(ctx: &Ctx, a: &AlertView) {
+    let marker = if a.all_clear {
+        "ALL CLEAR"
+    } else {
+        &label(&a.severity).to_uppercase()
+    };
+    let rel = match &a.relevance {
+        silbato_core::inbox::Relevance::SavedPlace { label } => format!("near {label}"),
+        silbato_core::inbox::Relevance::FollowedRegion { code } => format!("in {code}"),
+        silbato_core::inbox::Relevance::Elsewhere => String::new(),
+    };
+    let unread = if a.read { " " } else { "•" };
+    ctx.out.line(&format!(
+        "{unread} {:<9} {}  {}  {}",
+        marker,
+        local(&a.sent),
+        ctx.out.bold(&a.headline),
+        ctx.out.dim(&rel)
+    ));
+    ctx.out.line(&format!(
+        "    {} · {} · {} · {}",
+        a.id,
+        a.network_name,
+        label(&a.certainty),
+        label(&a.status)
+    ));
+}
+
+pub fn alerts_list(ctx: &Ctx, all: bool, lang: Option<String>) -> Result<(), String> {
+    let inbox = open_inbox(ctx)?;
+    let lang = user_lang(lang);
+    let now = Utc::now();
+    let list = if all {
+        inbox.history(&lang, now, 1000)
+    } else {
+        inbox.active(&lang, now, 200)
+    }
+    .map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&list);
+    }
+    if list.is_empty() {
+        ctx.out.line(if all {
+            "No alerts received yet."
+        } else {
+            "No alerts in force."
+        });
+    }
+    for a in &list {
+        print_alert_line(ctx, a);
+    }
+    Ok(())
+}
+
+pub fn alerts_show(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), String> {
+    let inbox = open_inbox(ctx)?;
+    let a = inbox.alert(id, &user_lang(lang), Utc::now()).map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&a);
+    }
+    print_alert_line(ctx, &a);
+    ctx.out.blank();
+    if let Some(d) = &a.description {
+        ctx.out.para(d, "");
+    }
+    if let Some(i) = &a.instruction {
+        ctx.out.blank();
+        ctx.out.para(&ctx.out.bold(i), "");
+    }
+    if let Some(h) = &a.hotline {
+        ctx.out.line(&format!("Hotline: {h}"));
+    }
+    ctx.out.line(&ctx.out.dim(&format!(
+        "Expires {} · signed by {}",
+        local(&a.expires),
+        a.signed_by.join(", ")
+    )));
+    Ok(())
+}
+
+pub fn alerts_read(ctx: &Ctx, id: &str) -> Result<(), String> {
+    open_inbox(ctx)?.mark_read(id).map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({ "read": id }));
+    }
+    Ok(())
+}
+
+fn print_outcome(ctx: &Ctx, outcome: &IngestOutcome) -> Result<(), String> {
+    match outcome {
+        IngestOutcome::Accepted { id, .. } => ctx.out.line(&format!("Accepted {id}.")),
+        IngestOutcome::Duplicate { id } => ctx
+            .out
+            .line(&format!("Already have {id}; nothing changed.")),
+        IngestOutcome::Rejected(r) => {
+            return Err(format!("alert refused: {}", label(r).replace('_', " ")));
+        }
+    }
+    Ok(())
+}
+
+pub fn alerts_ingest(ctx: &Ctx, file: &Path) -> Result<(), String> {
+    let bytes = read_bounded(file, MAX_ALERT_ENVELOPE * 4)?;
+    let outcome = open_inbox(ctx)?.ingest(&bytes, Utc::now()).map_err(err)?;
+    if ctx.out.json {
+        ctx.out.json(&outcome)?;
+        if let IngestOutcome::Rejected(r) = &outcome {
+            return Err(format!("alert refused: {}", label(r).replace('_', " ")));
+        }
+        return Ok(());
+    }
+    print_outcome(ctx, &outcome)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MsgTypeArg {
+    Alert,
+    Update,
+    Cancel,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertNewArgs {
+    #[arg(long)]
+    network: String,
+    /// Default: a random id.
+    #[arg(long)]
+    id: Option<String>,
+    #[arg(long = "type", value_enum, default_value = "alert")]
+    msg_type: MsgTypeArg,
+    /// The id of an alert this one updates or cancels; repeatable.
+    #[arg(long = "ref", value_name = "ID")]
+    references: Vec<String>,
+    #[arg(long, value_parser = enum_parser::<Category>, default_value = "raid")]
+    category: Category,
+    #[arg(long, value_parser = enum_parser::<Severity>, default_value = "severe")]
+    severity: Severity,
+    #[arg(long, value_parser = enum_parser::<Urgency>, default_value = "immediate")]
+    urgency: Urgency,
+    #[arg(long, value_parser = enum_parser::<Certainty>)]
+    certainty: Certainty,
+    /// How long it stays in force: 30m, 2h, 1d.
+    #[arg(long, default_value = "2h")]
+    expires: String,
+    /// Language of --headline, --description and --instruction.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    #[arg(long)]
+    headline: String,
+    #[arg(long)]
+    description: Option<String>,
+    #[arg(long)]
+    instruction: Option<String>,
+    /// LANG=HEADLINE in another language; repeatable.
+    #[arg(long = "translation", value_name = "LANG=HEADLINE")]
+    translations: Vec<String>,
+    /// LAT,LON,RADIUS_M; repeatable.
+    #[arg(long = "circle", value_name = "LAT,LON,M", allow_hyphen_values = true)]
+    circles: Vec<String>,
+    /// LAT,LON;LAT,LON;... (one outer ring); repeatable.
+    #[arg(long = "polygon", value_name = "RING", allow_hyphen_values = true)]
+    polygons: Vec<String>,
+    /// A region code; repeatable.
+    #[arg(long = "region", value_name = "CODE")]
+    regions: Vec<String>,
+    #[arg(long)]
+    hotline: Option<String>,
+    /// A dispatcher key file; repeat for a second signature (two-person rule).
+    #[arg(long = "sign", value_name = "KEYFILE", required = true)]
+    sign: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn enum_parser<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.replace('-', "_")))
+        .map_err(|_| format!("unknown value {s:?}"))
+}
+
+fn parse_point(s: &str) -> Result<Point, String> {
+    let mut it = s.split(',').map(|p| p.trim().parse::<f64>());
+    match (it.next(), it.next()) {
+        (Some(Ok(lat)), Some(Ok(lon))) => Ok(Point { lat, lon }),
+        _ => Err("a point is LAT,LON".into()),
+    }
+}
+
+pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
+    let now = Utc::now();
+    let mut info = BTreeMap::new();
+    info.insert(
+        a.lang.clone(),
+        AlertText {
+            headline: a.headline.clone(),
+            description: a.description.clone(),
+            instruction: a.instruction.clone(),
+        },
+    );
+    for t in &a.translations {
+        let (l, h) = pair(t)?;
+        info.insert(
+            l.to_owned(),
+            AlertText {
+                headline: h.to_owned(),
+                description: None,
+                instruction: None,
+            },
+        );
+    }
+    let circles = a
+        .circles
+        .iter()
+        .map(|c| {
+            let parts: Vec<&str> = c.split(',').collect();
+            match parts.as_slice() {
+                [lat, lon, r] => Ok(Circle {
+                    center: parse_point(&format!("{lat},{lon}"))?,
+                    radius_m: r
+                        .trim()
+                        .parse()
+                        .map_err(|_| "a radius is metres".to_owned())?,
+                }),
+                _ => Err("a circle is LAT,LON,RADIUS_M".to_owned()),
+            }
+        })
+        .collect::<Result<_, String>>()?;
+    let polygons = a
+        .polygons
+        .iter()
+        .map(|p| p.split(';').map(parse_point).collect::<Result<Vec<_>, _>>())
+        .collect::<Result<_, _>>()?;
+    let alert = Alert {
+        format: 1,
+        id: a
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("a-{}", &uuid_like())),
+        network: a.network.clone(),
+        msg_type: match a.msg_type {
+            MsgTypeArg::Alert => MsgType::Alert,
+            MsgTypeArg::Update => MsgType::Update,
+            MsgTypeArg::Cancel => MsgType::Cancel,
+        },
+        references: a.references.clone(),
+        category: a.category,
+        severity: a.severity,
+        urgency: a.urgency,
+        certainty: a.certainty,
+        sent: now,
+        expires: now + parse_duration(&a.expires)?,
+        area: Area {
+            circles,
+            polygons,
+            regions: a.regions.iter().map(|r| r.to_ascii_uppercase()).collect(),
+        },
+        info,
+        hotline: a.hotline.clone(),
+    };
+    let keys = a
+        .sign
+        .iter()
+        .map(|k| super::organizer::load_key(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<_> = keys.iter().collect();
+    let bytes = sign_alert(&alert, &refs).map_err(err)?;
+    super::organizer::write_new(&a.out, &bytes, false)?;
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "id": alert.id, "out": a.out, "signatures": keys.len() }));
+    }
+    ctx.out.line(&format!(
+        "Wrote alert {} to {} with {} signature(s).",
+        alert.id,
+        a.out.display(),
+        keys.len()
+    ));
+    Ok(())
+}
+
+fn uuid_like() -> String {
+    let mut b = [0u8; 8];
+    let _ = silbato_core::crypto::random_fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The second dispatcher adds their signature to an alert file.
+pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> {
+    let key = super::organizer::load_key(keyfile)?;
+    let bytes = read_bounded(file, MAX_ALERT_ENVELOPE)?;
+    let signed = add_signature(
+        &bytes,
+        DocKind::Envelope,
+        ALERT_KIND,
+        MAX_ALERT_ENVELOPE,
+        &key,
+    )
+    .map_err(err)?;
+    std::fs::write(file, &signed).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "out": file, "signed_by": key.public_key().to_string() }));
+    }
+    ctx.out.line(&format!(
+        "Added the signature of {}.",
+        key.public_key().fingerprint()
+    ));
+    Ok(())
+}
+
+// ---- push ----
+
+pub fn push_key(ctx: &Ctx) -> Result<(), String> {
+    let key = open_inbox(ctx)?.push_public_key().map_err(err)?;
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "push_public_key": key.to_string() }));
+    }
+    ctx.out.line(&key.to_string());
+    Ok(())
+}
+
+pub fn push_seal(ctx: &Ctx, alert_file: &Path, to: &str, out: &Path) -> Result<(), String> {
+    let device = SealPublicKey::parse(to)
+        .map_err(|_| "--to takes the device's x25519:... push key".to_owned())?;
+    let bytes = read_bounded(alert_file, MAX_ALERT_ENVELOPE)?;
+    let payload = seal_for_device(&bytes, &device).map_err(err)?;
+    super::organizer::write_new(out, &payload, false)?;
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "out": out, "bytes": payload.len() }));
+    }
+    ctx.out.line(&format!(
+        "Wrote {} ({} bytes, sealed to the device).",
+        out.display(),
+        payload.len()
+    ));
+    Ok(())
+}
+
+pub fn push_wake(ctx: &Ctx, out: &Path) -> Result<(), String> {
+    super::organizer::write_new(out, &wake_payload(), false)?;
+    if !ctx.out.json {
+        ctx.out
+            .line(&format!("Wrote a wake-up payload to {}.", out.display()));
+    }
+    Ok(())
+}
+
+pub fn push_ingest(ctx: &Ctx, file: &Path, lang: Option<String>) -> Result<(), String> {
+    let bytes = read_bounded(file, MAX_PUSH_BYTES)?;
+    let outcome = open_inbox(ctx)?
+        .ingest_push(&bytes, &user_lang(lang), Utc::now())
+        .map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&outcome);
+    }
+    match &outcome {
+        silbato_core::inbox::push::PushOutcome::SyncNeeded => {
+            ctx.out.line("Wake-up: a sync is needed.")
+        }
+        silbato_core::inbox::push::PushOutcome::Alert {
+            outcome,
+            notification,
+        } => {
+            print_outcome(ctx, outcome)?;
+            if let Some(n) = notification {
+                ctx.out
+                    .line(&format!("Notification: {} — {}", n.title, n.body));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn push_headlines(ctx: &Ctx, on: bool) -> Result<(), String> {
+    open_inbox(ctx)?
+        .set_headline_in_notifications(on)
+        .map_err(err)?;
+    if !ctx.out.json {
+        ctx.out.line(if on {
+            "Notifications will show alert headlines (they may be kept by the phone's notification history)."
+        } else {
+            "Notifications will only say which network sent an alert."
+        });
+    }
+    Ok(())
+}

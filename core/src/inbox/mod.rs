@@ -1,0 +1,774 @@
+//! The family's alert inbox in `inbox.db`: installed network profiles, verified alerts, saved
+//! places, followed regions, and the device's push key.
+//!
+//! This module owns the ingest rules (verify the signatures over the exact bytes first, then the
+//! network's policy, times, duplicates and conflicts), update and cancel chains, relevance to saved
+//! places computed on the device, and the notification text a shell may show. Alert bodies and
+//! places are encrypted under the inbox key (wrapped by the platform key store). It must never send
+//! a place anywhere, never show or store an alert that did not verify, and never put alert or place
+//! text in an error or a log.
+
+pub mod alert;
+pub mod geo;
+pub mod push;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{PublicKey, aead_open, aead_seal, sha256_hex};
+use crate::envelope::Envelope;
+use crate::error::{DocKind, Error, Result};
+use crate::keys::{DataKey, KeyFile, PlatformKeyStore};
+use crate::network::{self, NetworkInstall, NetworkProfile, NetworkSummary};
+use crate::store::{Store, StoreSpec};
+use alert::{
+    ALERT_KIND, Alert, Certainty, MAX_ALERT_ENVELOPE, MAX_ALERT_PAYLOAD, MAX_CLOCK_SKEW, MsgType,
+    Severity,
+};
+use geo::{Circle, Point, Polygon};
+
+pub const INBOX_DB: &str = "inbox.db";
+pub const INBOX_KEYS: &str = "inbox.keys";
+pub const PLATFORM_LABEL: &str = "silbato.inbox.key";
+
+pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
+    name: "inbox",
+    migrations: crate::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts"),
+    // Alerts come again with the next sync; an fsync per commit buys nothing here.
+    full_sync: false,
+    secure_delete: true,
+    check_on_open: false,
+};
+
+/// Why an alert was not accepted. Each rule has its own outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Rejection {
+    /// The payload is over 16 KiB (refused unread) or the envelope is too large.
+    TooLarge,
+    /// Not a signed alert envelope, or a payload that is not a valid alert.
+    Malformed,
+    /// No installed network has a dispatcher key that signed it.
+    UnknownKey,
+    /// Signed by a network's dispatchers, but the payload names another network.
+    UnknownNetwork,
+    /// A signature by a dispatcher key does not verify: the bytes were changed.
+    BadSignature,
+    /// A signing key was outside its validity window when the alert was sent.
+    KeyOutsideValidity,
+    /// Fewer distinct dispatcher signatures than the network's policy demands for this certainty.
+    NotEnoughSignatures {
+        have: u8,
+        need: u8,
+    },
+    Expired,
+    /// Sent more than 5 minutes in the future.
+    FromTheFuture,
+    /// The same id was already received with different contents.
+    Conflict,
+}
+
+/// What ingesting one alert did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum IngestOutcome {
+    Accepted {
+        id: String,
+        network: String,
+        msg_type: MsgType,
+        replaces: Vec<String>,
+    },
+    /// Already here with exactly these contents: nothing changed.
+    Duplicate {
+        id: String,
+    },
+    Rejected(Rejection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    Active,
+    Expired,
+    /// Replaced by an update.
+    Superseded,
+    /// Retracted by a cancel.
+    Retracted,
+}
+
+/// Why an alert matters to this device, most relevant first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Relevance {
+    SavedPlace { label: String },
+    FollowedRegion { code: String },
+    Elsewhere,
+}
+
+/// An alert as a shell shows it, in one language.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertView {
+    pub id: String,
+    pub network_id: String,
+    pub network_name: String,
+    pub msg_type: MsgType,
+    /// A cancel: show as an all-clear.
+    pub all_clear: bool,
+    pub category: alert::Category,
+    pub severity: Severity,
+    pub urgency: alert::Urgency,
+    pub certainty: Certainty,
+    pub sent: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+    pub lang: String,
+    pub headline: String,
+    pub description: Option<String>,
+    pub instruction: Option<String>,
+    pub hotline: Option<String>,
+    pub references: Vec<String>,
+    pub regions: Vec<String>,
+    pub relevance: Relevance,
+    pub status: AlertStatus,
+    pub read: bool,
+    /// Names of the dispatchers whose signatures verified.
+    pub signed_by: Vec<String>,
+}
+
+/// A place the family cares about. Stored encrypted; never leaves the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub id: String,
+    pub label: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+}
+
+/// The inbox over `inbox.db`, unlocked with the inbox key from the platform key store.
+pub struct Inbox {
+    store: Arc<Store>,
+    key: DataKey,
+}
+
+impl std::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbox").finish_non_exhaustive()
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn alert_aad(id: &str) -> Vec<u8> {
+    format!("inbox.db/alerts/{id}/v2").into_bytes()
+}
+
+fn place_aad(id: &str) -> Vec<u8> {
+    format!("inbox.db/places/{id}/v2").into_bytes()
+}
+
+fn msg_type_str(t: MsgType) -> &'static str {
+    match t {
+        MsgType::Alert => "alert",
+        MsgType::Update => "update",
+        MsgType::Cancel => "cancel",
+    }
+}
+
+impl Inbox {
+    /// Opens the inbox in `data_dir`, creating the inbox key (wrapped by `platform`) on first use.
+    pub fn open(data_dir: &Path, platform: &dyn PlatformKeyStore) -> Result<Inbox> {
+        std::fs::create_dir_all(data_dir)?;
+        let store = Arc::new(Store::open(&data_dir.join(INBOX_DB), INBOX_SPEC)?);
+        Self::with_store(data_dir, store, platform)
+    }
+
+    /// Opens the inbox over an already open `inbox.db` (shared with the watch-lists).
+    pub fn with_store(
+        data_dir: &Path,
+        store: Arc<Store>,
+        platform: &dyn PlatformKeyStore,
+    ) -> Result<Inbox> {
+        let keys = KeyFile::new(data_dir.join(INBOX_KEYS), "inbox");
+        let key = if keys.exists() {
+            keys.unwrap_with_platform(platform)?
+        } else {
+            let key = DataKey::generate()?;
+            keys.create_platform_only(&key, platform, PLATFORM_LABEL)?;
+            key
+        };
+        let inbox = Inbox { store, key };
+        inbox.ensure_push_key()?;
+        Ok(inbox)
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    // ---- networks ----
+
+    /// Installs a signed network profile (from a file's bytes or a decoded QR code).
+    pub fn install_network(&self, bytes: &[u8]) -> Result<NetworkInstall> {
+        self.store.write(|tx| network::install(tx, bytes))
+    }
+
+    pub fn networks(&self) -> Result<Vec<NetworkSummary>> {
+        network::summaries(&self.store)
+    }
+
+    pub fn network(&self, id: &str) -> Result<NetworkProfile> {
+        self.store
+            .read(|c| network::load(c, id))?
+            .ok_or(Error::NotFound { what: "network" })
+    }
+
+    /// Publisher keys of every installed network: trusted for packs and watch-lists.
+    pub fn trusted_publishers(&self) -> Result<HashSet<PublicKey>> {
+        let profiles = self.store.read(network::load_all)?;
+        Ok(profiles
+            .iter()
+            .flat_map(|p| p.publisher_keys.iter().map(|k| k.key))
+            .collect())
+    }
+
+    // ---- alerts ----
+
+    /// Applies every ingest rule to one envelope. Storage failures are errors; every rule an
+    /// alert can break is a [`Rejection`].
+    pub fn ingest(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<IngestOutcome> {
+        self.store.write(|tx| self.ingest_in(tx, bytes, now))
+    }
+
+    /// Ingests many envelopes in one transaction (a sync pull): all outcomes, one commit.
+    pub fn ingest_batch(
+        &self,
+        envelopes: &[Vec<u8>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IngestOutcome>> {
+        self.store.write(|tx| {
+            envelopes
+                .iter()
+                .map(|b| self.ingest_in(tx, b, now))
+                .collect()
+        })
+    }
+
+    pub(crate) fn ingest_in(
+        &self,
+        tx: &Connection,
+        bytes: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        let (alert, payload, signers) = match verify_alert(tx, bytes, now)? {
+            Ok(v) => v,
+            Err(r) => return Ok(IngestOutcome::Rejected(r)),
+        };
+        let digest = sha256_hex(&payload);
+        let existing: Option<String> = tx
+            .prepare_cached("SELECT payload_sha256 FROM alerts WHERE id = ?1")?
+            .query_row([&alert.id], |r| r.get(0))
+            .optional()?;
+        match existing {
+            Some(d) if d == digest => return Ok(IngestOutcome::Duplicate { id: alert.id }),
+            Some(_) => return Ok(IngestOutcome::Rejected(Rejection::Conflict)),
+            None => {}
+        }
+        let _ = signers;
+        let sealed = aead_seal(self.key.bytes(), &alert_aad(&alert.id), bytes)?;
+        tx.prepare_cached(
+            "INSERT INTO alerts (id, network_id, msg_type, sent, expires, payload_sha256, sealed, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![alert.id, alert.network, msg_type_str(alert.msg_type), ts(alert.sent), ts(alert.expires), digest, sealed, ts(now)])?;
+        let mut refs = tx.prepare_cached(
+            "INSERT OR IGNORE INTO alert_refs (alert_id, network_id, ref_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for r in &alert.references {
+            refs.execute(params![alert.id, alert.network, r])?;
+        }
+        Ok(IngestOutcome::Accepted {
+            id: alert.id,
+            network: alert.network,
+            msg_type: alert.msg_type,
+            replaces: alert.references,
+        })
+    }
+
+    fn decrypt(&self, id: &str, sealed: &[u8]) -> Result<Alert> {
+        let env_bytes = aead_open(self.key.bytes(), &alert_aad(id), sealed)?;
+        let env = Envelope::parse(
+            &env_bytes,
+            DocKind::Envelope,
+            ALERT_KIND,
+            MAX_ALERT_ENVELOPE,
+        )?;
+        serde_json::from_slice(&env.payload).map_err(|_| Error::Corrupt { store: "inbox" })
+    }
+
+    /// Alerts that are in force now — not expired, not superseded, not retracted — most relevant
+    /// first (inside a saved place, then a followed region, then the rest), then by severity, then
+    /// newest. Cancels appear here as all-clears.
+    pub fn active(&self, lang: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertView>> {
+        let rows: Vec<(String, Vec<u8>, bool)> = self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.id, a.sealed, a.read FROM alerts a
+                 WHERE a.expires > ?1
+                   AND NOT EXISTS (SELECT 1 FROM alert_refs r WHERE r.network_id = a.network_id AND r.ref_id = a.id)",
+            )?;
+            let rows = stmt.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let ctx = self.relevance_context()?;
+        let mut views = Vec::with_capacity(rows.len());
+        for (id, sealed, read) in rows {
+            let alert = self.decrypt(&id, &sealed)?;
+            views.push(self.view(&ctx, alert, lang, AlertStatus::Active, read));
+        }
+        views.sort_by(|a, b| {
+            rank(&a.relevance)
+                .cmp(&rank(&b.relevance))
+                .then(a.severity.cmp(&b.severity))
+                .then(b.sent.cmp(&a.sent))
+                .then(a.id.cmp(&b.id))
+        });
+        views.truncate(limit);
+        Ok(views)
+    }
+
+    /// Every stored alert, newest first, with its status.
+    pub fn history(&self, lang: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertView>> {
+        let rows: Vec<HistoryRow> = self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.id, a.sealed, a.read, a.expires,
+                        (SELECT b.msg_type FROM alert_refs r JOIN alerts b ON b.id = r.alert_id
+                          WHERE r.network_id = a.network_id AND r.ref_id = a.id
+                          ORDER BY b.msg_type = 'cancel' DESC LIMIT 1)
+                 FROM alerts a ORDER BY a.sent DESC, a.id LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let ctx = self.relevance_context()?;
+        rows.into_iter()
+            .map(|(id, sealed, read, expires, replaced_by)| {
+                let status = match replaced_by.as_deref() {
+                    Some("cancel") => AlertStatus::Retracted,
+                    Some(_) => AlertStatus::Superseded,
+                    None if expires <= ts(now) => AlertStatus::Expired,
+                    None => AlertStatus::Active,
+                };
+                Ok(self.view(&ctx, self.decrypt(&id, &sealed)?, lang, status, read))
+            })
+            .collect()
+    }
+
+    /// One alert, with the names of the dispatchers whose signatures verify.
+    pub fn alert(&self, id: &str, lang: &str, now: DateTime<Utc>) -> Result<AlertView> {
+        let found = self.history(lang, now, usize::MAX)?;
+        let mut view = found
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or(Error::NotFound { what: "alert" })?;
+        let sealed: Vec<u8> = self.store.read(|c| {
+            Ok(
+                c.query_row("SELECT sealed FROM alerts WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?,
+            )
+        })?;
+        let env_bytes = aead_open(self.key.bytes(), &alert_aad(id), &sealed)?;
+        let env = Envelope::parse(
+            &env_bytes,
+            DocKind::Envelope,
+            ALERT_KIND,
+            MAX_ALERT_ENVELOPE,
+        )?;
+        if let Ok(profile) = self.network(&view.network_id)
+            && let Ok(keys) = env.verify(DocKind::Envelope, |k| profile.dispatcher(k).is_some())
+        {
+            view.signed_by = keys
+                .iter()
+                .filter_map(|k| profile.dispatcher(k).map(|d| d.name.clone()))
+                .collect();
+        }
+        Ok(view)
+    }
+
+    pub fn unread_count(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.store.read(|c| {
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM alerts a WHERE a.read = 0 AND a.expires > ?1
+                   AND NOT EXISTS (SELECT 1 FROM alert_refs r WHERE r.network_id = a.network_id AND r.ref_id = a.id)",
+                [ts(now)],
+                |r| r.get(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    pub fn mark_read(&self, id: &str) -> Result<()> {
+        let n = self
+            .store
+            .write(|tx| Ok(tx.execute("UPDATE alerts SET read = 1 WHERE id = ?1", [id])?))?;
+        if n == 0 {
+            Err(Error::NotFound { what: "alert" })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Deletes alerts that expired more than `retention` ago, securely.
+    pub fn purge_expired(&self, retention: chrono::Duration, now: DateTime<Utc>) -> Result<u64> {
+        let cutoff = ts(now - retention);
+        let n = self
+            .store
+            .write(|tx| Ok(tx.execute("DELETE FROM alerts WHERE expires < ?1", [cutoff])?))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    // ---- places and regions ----
+
+    pub fn add_place(&self, label: &str, lat: f64, lon: f64, radius_m: f64) -> Result<Place> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 60 || label.chars().any(char::is_control) {
+            return Err(Error::InvalidInput {
+                reason: "a place label is 1 to 60 printable characters",
+            });
+        }
+        let circle = Circle {
+            center: Point { lat, lon },
+            radius_m,
+        };
+        geo::validate_circle(&circle).map_err(|_| Error::InvalidInput {
+            reason: "a place needs a valid latitude, longitude and a radius up to 500 km",
+        })?;
+        let place = Place {
+            id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            label: label.to_owned(),
+            lat,
+            lon,
+            radius_m,
+        };
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&place).map_err(|_| Error::Crypto)?);
+        let sealed = aead_seal(self.key.bytes(), &place_aad(&place.id), &plain)?;
+        self.store.write(|tx| {
+            Ok(tx.execute(
+                "INSERT INTO places (id, sealed) VALUES (?1, ?2)",
+                params![place.id, sealed],
+            )?)
+        })?;
+        Ok(place)
+    }
+
+    pub fn places(&self) -> Result<Vec<Place>> {
+        let rows: Vec<(String, Vec<u8>)> = self.store.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, sealed FROM places ORDER BY rowid")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        rows.into_iter()
+            .map(|(id, sealed)| {
+                let plain = aead_open(self.key.bytes(), &place_aad(&id), &sealed)?;
+                serde_json::from_slice(&plain).map_err(|_| Error::Corrupt { store: "inbox" })
+            })
+            .collect()
+    }
+
+    pub fn remove_place(&self, id: &str) -> Result<()> {
+        let n = self
+            .store
+            .write(|tx| Ok(tx.execute("DELETE FROM places WHERE id = ?1", [id])?))?;
+        if n == 0 {
+            Err(Error::NotFound { what: "place" })
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn follow_region(&self, code: &str) -> Result<()> {
+        let code = code.trim().to_ascii_uppercase();
+        if code.is_empty()
+            || code.len() > 32
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(Error::InvalidInput {
+                reason: "a region code looks like US-IL-CHI",
+            });
+        }
+        self.store.write(|tx| {
+            Ok(tx.execute(
+                "INSERT OR IGNORE INTO followed_regions (code) VALUES (?1)",
+                [code],
+            )?)
+        })?;
+        Ok(())
+    }
+
+    pub fn unfollow_region(&self, code: &str) -> Result<()> {
+        self.store.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM followed_regions WHERE code = ?1",
+                [code.trim().to_ascii_uppercase()],
+            )?)
+        })?;
+        Ok(())
+    }
+
+    /// The region codes this device follows: the only location information a hub may be told.
+    pub fn followed_regions(&self) -> Result<Vec<String>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT code FROM followed_regions ORDER BY code")?;
+            Ok(stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+    }
+
+    // ---- settings ----
+
+    /// Whether notifications may show an alert's headline. Off by default, so no alert text lands
+    /// in the operating system's notification store unless the user chose it.
+    pub fn set_headline_in_notifications(&self, on: bool) -> Result<()> {
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO inbox_meta (name, value) VALUES ('notify_headline', ?1)",
+                [vec![u8::from(on)]],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn headline_in_notifications(&self) -> Result<bool> {
+        let v: Option<Vec<u8>> = self.store.read(|c| {
+            Ok(c.query_row(
+                "SELECT value FROM inbox_meta WHERE name = 'notify_headline'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })?;
+        Ok(v.is_some_and(|v| v.first() == Some(&1)))
+    }
+
+    // ---- relevance ----
+
+    fn relevance_context(&self) -> Result<RelevanceContext> {
+        let profiles = self.store.read(network::load_all)?;
+        Ok(RelevanceContext {
+            places: self.places()?,
+            followed: self.followed_regions()?.into_iter().collect(),
+            region_polygons: network::region_polygons(&profiles),
+            profiles: profiles
+                .into_iter()
+                .map(|p| (p.network_id.clone(), p))
+                .collect(),
+        })
+    }
+
+    fn view(
+        &self,
+        ctx: &RelevanceContext,
+        alert: Alert,
+        lang: &str,
+        status: AlertStatus,
+        read: bool,
+    ) -> AlertView {
+        let relevance = ctx.relevance(&alert);
+        let profile = ctx.profiles.get(&alert.network);
+        let (text_lang, text) = match alert.text(lang) {
+            Some((l, t)) => (l.to_owned(), t.clone()),
+            None => (
+                lang.to_owned(),
+                alert::AlertText {
+                    headline: String::new(),
+                    description: None,
+                    instruction: None,
+                },
+            ),
+        };
+        AlertView {
+            network_name: profile.map_or_else(|| alert.network.clone(), |p| p.name.clone()),
+            signed_by: Vec::new(),
+            all_clear: alert.msg_type == MsgType::Cancel,
+            id: alert.id,
+            network_id: alert.network,
+            msg_type: alert.msg_type,
+            category: alert.category,
+            severity: alert.severity,
+            urgency: alert.urgency,
+            certainty: alert.certainty,
+            sent: alert.sent,
+            expires: alert.expires,
+            lang: text_lang,
+            headline: text.headline,
+            description: text.description,
+            instruction: text.instruction,
+            hotline: alert.hotline,
+            references: alert.references,
+            regions: alert.area.regions,
+            relevance,
+            status,
+            read,
+        }
+    }
+}
+
+/// id, sealed envelope, read, expires, and the type of whatever replaced it.
+type HistoryRow = (String, Vec<u8>, bool, i64, Option<String>);
+
+fn rank(r: &Relevance) -> u8 {
+    match r {
+        Relevance::SavedPlace { .. } => 0,
+        Relevance::FollowedRegion { .. } => 1,
+        Relevance::Elsewhere => 2,
+    }
+}
+
+struct RelevanceContext {
+    places: Vec<Place>,
+    followed: HashSet<String>,
+    region_polygons: BTreeMap<String, Polygon>,
+    profiles: BTreeMap<String, NetworkProfile>,
+}
+
+impl RelevanceContext {
+    /// Computed here, on the device: the places never leave it.
+    fn relevance(&self, alert: &Alert) -> Relevance {
+        let area = &alert.area;
+        let polygons: Vec<Polygon> = area
+            .polygons
+            .iter()
+            .map(|ring| Polygon { ring: ring.clone() })
+            .chain(
+                area.regions
+                    .iter()
+                    .filter_map(|code| self.region_polygons.get(code).cloned()),
+            )
+            .collect();
+        for place in &self.places {
+            let here = Circle {
+                center: Point {
+                    lat: place.lat,
+                    lon: place.lon,
+                },
+                radius_m: place.radius_m,
+            };
+            if area
+                .circles
+                .iter()
+                .any(|c| geo::circle_overlaps_circle(c, &here))
+                || polygons
+                    .iter()
+                    .any(|p| geo::circle_overlaps_polygon(&here, p))
+            {
+                return Relevance::SavedPlace {
+                    label: place.label.clone(),
+                };
+            }
+        }
+        // A followed region matches its own code and the codes inside it (US-IL covers US-IL-CHI).
+        for code in &area.regions {
+            if let Some(f) = self
+                .followed
+                .iter()
+                .find(|f| code == *f || code.starts_with(&format!("{f}-")))
+            {
+                return Relevance::FollowedRegion { code: f.clone() };
+            }
+        }
+        Relevance::Elsewhere
+    }
+}
+
+/// Checks an envelope against every rule that does not need the inbox's own state (duplicates
+/// and conflicts are checked by the caller). Signatures first, over the exact bytes; the payload
+/// is parsed only after they verify.
+#[allow(clippy::type_complexity)]
+fn verify_alert(
+    c: &Connection,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<(Alert, Vec<u8>, Vec<PublicKey>), Rejection>> {
+    if bytes.len() > MAX_ALERT_ENVELOPE {
+        return Ok(Err(Rejection::TooLarge));
+    }
+    let env = match Envelope::parse(bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
+        Ok(e) => e,
+        Err(Error::TooLarge { .. }) => return Ok(Err(Rejection::TooLarge)),
+        Err(Error::UntrustedKey { .. }) => return Ok(Err(Rejection::UnknownKey)),
+        Err(Error::BadSignature { .. }) => return Ok(Err(Rejection::BadSignature)),
+        Err(_) => return Ok(Err(Rejection::Malformed)),
+    };
+    if env.payload.len() > MAX_ALERT_PAYLOAD {
+        return Ok(Err(Rejection::TooLarge));
+    }
+    let profiles = network::load_all(c)?;
+    // The networks whose dispatchers are among the signers.
+    let candidates: Vec<&NetworkProfile> = profiles
+        .iter()
+        .filter(|p| {
+            env.signatures
+                .iter()
+                .any(|(k, _)| p.dispatcher(k).is_some())
+        })
+        .collect();
+    let Some(net) = candidates.first() else {
+        return Ok(Err(Rejection::UnknownKey));
+    };
+    let signers = match env.verify(DocKind::Envelope, |k| net.dispatcher(k).is_some()) {
+        Ok(s) => s,
+        Err(_) => return Ok(Err(Rejection::BadSignature)),
+    };
+    let Ok(alert) = serde_json::from_slice::<Alert>(&env.payload) else {
+        return Ok(Err(Rejection::Malformed));
+    };
+    if alert.validate().is_err() {
+        return Ok(Err(Rejection::Malformed));
+    }
+    if alert.network != net.network_id {
+        return Ok(Err(Rejection::UnknownNetwork));
+    }
+    if alert.sent > now + MAX_CLOCK_SKEW {
+        return Ok(Err(Rejection::FromTheFuture));
+    }
+    if alert.expires <= now {
+        return Ok(Err(Rejection::Expired));
+    }
+    // Count distinct dispatchers whose key was valid when the alert was sent.
+    let in_window: Vec<PublicKey> = signers
+        .iter()
+        .filter(|k| {
+            net.dispatcher(k)
+                .is_some_and(|d| d.valid_from <= alert.sent && alert.sent < d.valid_until)
+        })
+        .copied()
+        .collect();
+    let p = &net.alert_policy;
+    let need = match alert.certainty {
+        Certainty::Observed => p.observed,
+        Certainty::Likely => p.likely,
+        Certainty::Possible => p.possible,
+        Certainty::Unverified => p.unverified,
+    };
+    let have = u8::try_from(in_window.len()).unwrap_or(u8::MAX);
+    if have < need {
+        return Ok(Err(if in_window.len() < signers.len() {
+            Rejection::KeyOutsideValidity
+        } else {
+            Rejection::NotEnoughSignatures { have, need }
+        }));
+    }
+    Ok(Ok((alert, env.payload, in_window)))
+}
