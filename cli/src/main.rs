@@ -85,6 +85,14 @@ enum NetworkCmd {
         file: Option<PathBuf>,
         #[arg(long, value_name = "TEXT", conflicts_with = "file")]
         qr: Option<String>,
+        /// The fingerprint your organizer gave you; confirms the network at once.
+        #[arg(long, value_name = "FINGERPRINT")]
+        fingerprint: Option<String>,
+    },
+    /// Confirm a network after comparing its fingerprint with your organizer's.
+    Confirm {
+        id: String,
+        fingerprint: String,
     },
     List,
     Show {
@@ -538,8 +546,15 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             ),
         },
         Command::Network(cmd) => match cmd {
-            NetworkCmd::Install { file, qr } => {
-                inbox::network_install(ctx, file.as_deref(), qr.as_deref())
+            NetworkCmd::Install {
+                file,
+                qr,
+                fingerprint,
+            } => {
+                inbox::network_install(ctx, file.as_deref(), qr.as_deref(), fingerprint.as_deref())
+            }
+            NetworkCmd::Confirm { id, fingerprint } => {
+                inbox::network_confirm(ctx, &id, &fingerprint)
             }
             NetworkCmd::List => inbox::network_list(ctx),
             NetworkCmd::Show { id } => inbox::network_show(ctx, &id),

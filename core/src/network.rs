@@ -259,10 +259,13 @@ pub struct NetworkInstall {
     pub fingerprint: String,
     /// The root key set changed (rotation), signed off by the previous roots.
     pub roots_rotated: bool,
+    /// The user compared the fingerprint: the network's alerts and publisher keys count.
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NetworkSummary {
+    pub confirmed: bool,
     pub network_id: String,
     pub name: String,
     pub version: u64,
@@ -271,41 +274,66 @@ pub struct NetworkSummary {
     pub regions: Vec<String>,
 }
 
-/// Installs or updates a profile inside the caller's transaction.
-pub(crate) fn install(tx: &Connection, bytes: &[u8]) -> Result<NetworkInstall> {
+/// Installs or updates a profile inside the caller's transaction. A first install is confirmed
+/// only when `expected_fingerprint` is given and matches; an update keeps the confirmation.
+pub(crate) fn install(
+    tx: &Connection,
+    bytes: &[u8],
+    expected_fingerprint: Option<&str>,
+) -> Result<NetworkInstall> {
     let env = Envelope::parse(bytes, DocKind::Envelope, NETWORK_KIND, MAX_PROFILE_BYTES)?;
     let profiles = load_all(tx)?;
     // An update is recognised by its signature alone: a root key of an installed network signed
-    // these exact bytes. Only then is the payload read.
-    let signed_by_installed = profiles.iter().find(|old| {
-        env.signatures
-            .iter()
-            .any(|(k, _)| old.root_keys.contains(k))
-            && env
-                .verify(DocKind::Envelope, |k| old.root_keys.contains(k))
-                .is_ok()
-    });
-    let (claimed, installed) = match signed_by_installed {
-        Some(old) => {
-            let claimed: NetworkProfile = serde_json::from_slice(&env.payload)
-                .map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
-            if claimed.network_id != old.network_id {
-                // One network's roots cannot publish another network's profile.
-                return Err(Error::UntrustedKey {
-                    what: DocKind::Envelope,
-                });
-            }
-            (claimed, Some(old.clone()))
-        }
+    // these exact bytes. Every such network is considered, so a profile that merely lists
+    // another network's root cannot shadow it.
+    let signed_by: Vec<&NetworkProfile> = profiles
+        .iter()
+        .filter(|old| {
+            env.signatures
+                .iter()
+                .any(|(k, _)| old.root_keys.contains(k))
+                && env
+                    .verify(DocKind::Envelope, |k| old.root_keys.contains(k))
+                    .is_ok()
+        })
+        .collect();
+    let update_of = if signed_by.is_empty() {
+        None
+    } else {
+        let claimed: NetworkProfile = serde_json::from_slice(&env.payload)
+            .map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
+        signed_by
+            .into_iter()
+            .find(|old| old.network_id == claimed.network_id)
+            .map(|old| (claimed, old))
+    };
+    let (claimed, installed) = match update_of {
+        Some((claimed, old)) => (claimed, Some(old.clone())),
         None => {
-            // A first install is trust on first use: the profile must be signed by a root key it
-            // lists, and the user compares the fingerprint out of band.
+            // A first install is trust on first use: signed by a root key it lists, compared by
+            // fingerprint out of band before its alerts count.
             let (claimed, _) = open_profile(bytes)?;
             if profiles.iter().any(|p| p.network_id == claimed.network_id) {
                 // Same id, not signed by the installed roots: a takeover attempt.
                 return Err(Error::UntrustedKey {
                     what: DocKind::Envelope,
                 });
+            }
+            let authority = |p: &NetworkProfile| -> Vec<PublicKey> {
+                p.root_keys
+                    .iter()
+                    .copied()
+                    .chain(p.dispatcher_keys.iter().map(|d| d.key))
+                    .collect()
+            };
+            let mine = authority(&claimed);
+            if profiles
+                .iter()
+                .any(|p| authority(p).iter().any(|k| mine.contains(k)))
+            {
+                return Err(invalid(
+                    "this profile reuses the root or dispatcher keys of an installed network",
+                ));
             }
             (claimed, None)
         }
@@ -323,13 +351,31 @@ pub(crate) fn install(tx: &Connection, bytes: &[u8]) -> Result<NetworkInstall> {
     let roots_rotated = installed
         .as_ref()
         .is_some_and(|old| root_fingerprint(&old.root_keys) != claimed.fingerprint());
+    let was_confirmed: bool = tx
+        .query_row(
+            "SELECT confirmed FROM networks WHERE network_id = ?1",
+            [&claimed.network_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    let confirmed = match expected_fingerprint {
+        Some(f) if normalize_fingerprint(f) != normalize_fingerprint(&claimed.fingerprint()) => {
+            return Err(invalid(
+                "the fingerprint does not match this profile; do not install it",
+            ));
+        }
+        Some(_) => true,
+        None => was_confirmed,
+    };
     tx.execute(
-        "INSERT OR REPLACE INTO networks (network_id, version, profile, envelope, installed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO networks (network_id, version, profile, envelope, confirmed, installed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             claimed.network_id,
             i64::try_from(claimed.version).unwrap_or(i64::MAX),
             serde_json::to_string(&claimed).map_err(|_| Error::Crypto)?,
             bytes,
+            confirmed,
             Utc::now().timestamp()
         ],
     )?;
@@ -340,6 +386,7 @@ pub(crate) fn install(tx: &Connection, bytes: &[u8]) -> Result<NetworkInstall> {
         previous_version: installed.map(|o| o.version),
         fingerprint: claimed.fingerprint(),
         roots_rotated,
+        confirmed,
     })
 }
 
@@ -366,11 +413,50 @@ pub(crate) fn load_all(c: &Connection) -> Result<Vec<NetworkProfile>> {
         .collect()
 }
 
+fn normalize_fingerprint(f: &str) -> String {
+    f.chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Marks a network confirmed after the user compared its fingerprint out of band.
+pub(crate) fn confirm(tx: &Connection, network_id: &str, fingerprint: &str) -> Result<()> {
+    let profile = load(tx, network_id)?.ok_or(Error::NotFound { what: "network" })?;
+    if normalize_fingerprint(fingerprint) != normalize_fingerprint(&profile.fingerprint()) {
+        return Err(invalid(
+            "the fingerprint does not match this network; it may be a forgery",
+        ));
+    }
+    tx.execute(
+        "UPDATE networks SET confirmed = 1 WHERE network_id = ?1",
+        [network_id],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn load_all_confirmed(c: &Connection) -> Result<Vec<NetworkProfile>> {
+    let mut stmt =
+        c.prepare_cached("SELECT profile FROM networks WHERE confirmed = 1 ORDER BY network_id")?;
+    let texts = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    texts
+        .iter()
+        .map(|t| serde_json::from_str(t).map_err(|_| Error::Corrupt { store: "inbox" }))
+        .collect()
+}
+
 pub(crate) fn summaries(store: &Store) -> Result<Vec<NetworkSummary>> {
     store.read(|c| {
+        let confirmed: std::collections::HashSet<String> = load_all_confirmed(c)?
+            .into_iter()
+            .map(|p| p.network_id)
+            .collect();
         Ok(load_all(c)?
             .into_iter()
             .map(|p| NetworkSummary {
+                confirmed: confirmed.contains(&p.network_id),
                 fingerprint: p.fingerprint(),
                 regions: p.regions.iter().map(|r| r.code.clone()).collect(),
                 network_id: p.network_id,

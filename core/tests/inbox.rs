@@ -128,7 +128,10 @@ fn setup() -> (tempfile::TempDir, Inbox, Net) {
     let inbox = Inbox::open(dir.path(), &FileKeyStore::new(dir.path())).unwrap();
     let net = Net::new();
     let report = inbox
-        .install_network(&net.signed(&net.profile(1), &net.root))
+        .install_network(
+            &net.signed(&net.profile(1), &net.root),
+            Some(&net.profile(1).fingerprint()),
+        )
         .unwrap();
     assert_eq!(report.previous_version, None);
     (dir, inbox, net)
@@ -348,7 +351,10 @@ fn updates_and_cancels_in_any_order() {
     let dir2 = tempfile::tempdir().unwrap();
     let inbox2 = Inbox::open(dir2.path(), &FileKeyStore::new(dir2.path())).unwrap();
     inbox2
-        .install_network(&net.signed(&net.profile(1), &net.root))
+        .install_network(
+            &net.signed(&net.profile(1), &net.root),
+            Some(&net.profile(1).fingerprint()),
+        )
         .unwrap();
     inbox2.ingest(&sign(&cancel), now()).unwrap();
     inbox2.ingest(&sign(&update), now()).unwrap();
@@ -366,7 +372,7 @@ fn profiles_rotate_only_under_the_current_roots() {
     // A profile update signed by a key that is not a root: refused.
     let not_root = net.signed(&net.profile(2), &net.d1);
     assert!(matches!(
-        inbox.install_network(&not_root),
+        inbox.install_network(&not_root, None),
         Err(Error::UntrustedKey { .. })
     ));
     // Rotation: version 2 lists a new root and new dispatcher, signed by the old root.
@@ -375,19 +381,24 @@ fn profiles_rotate_only_under_the_current_roots() {
     let mut v2 = net.profile(2);
     v2.root_keys = vec![new_root.public_key()];
     v2.dispatcher_keys[0].key = new_dispatcher.public_key();
-    let report = inbox.install_network(&net.signed(&v2, &net.root)).unwrap();
+    let report = inbox
+        .install_network(&net.signed(&v2, &net.root), None)
+        .unwrap();
+    assert!(report.confirmed, "an update keeps the confirmation");
     assert!(report.roots_rotated);
     // The old root can no longer sign updates; the new one can.
     let mut v3 = v2.clone();
     v3.version = 3;
     assert!(matches!(
-        inbox.install_network(&net.signed(&v3, &net.root)),
+        inbox.install_network(&net.signed(&v3, &net.root), None),
         Err(Error::UntrustedKey { .. })
     ));
-    inbox.install_network(&net.signed(&v3, &new_root)).unwrap();
+    inbox
+        .install_network(&net.signed(&v3, &new_root), None)
+        .unwrap();
     // Rollback refused.
     assert!(matches!(
-        inbox.install_network(&net.signed(&v2, &new_root)),
+        inbox.install_network(&net.signed(&v2, &new_root), None),
         Err(Error::Rollback { .. })
     ));
     // The rotated-out dispatcher key no longer counts; the new one does.
@@ -416,7 +427,7 @@ fn profiles_rotate_only_under_the_current_roots() {
     // A stranger's profile with the same id is a takeover attempt.
     let other = Net::new();
     assert!(matches!(
-        inbox.install_network(&other.signed(&other.profile(9), &other.root)),
+        inbox.install_network(&other.signed(&other.profile(9), &other.root), None),
         Err(Error::UntrustedKey { .. })
     ));
 }
@@ -608,4 +619,145 @@ fn push_payloads_wake_or_carry_a_sealed_alert_and_notifications_stay_generic() {
     let dir = _d;
     let again = Inbox::open(dir.path(), &FileKeyStore::new(dir.path())).unwrap();
     assert_eq!(again.push_public_key().unwrap(), device);
+}
+
+#[test]
+fn unconfirmed_and_impostor_networks_cannot_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = Inbox::open(dir.path(), &FileKeyStore::new(dir.path())).unwrap();
+    let net = Net::new();
+    let profile = net.profile(1);
+    let bytes = net.signed(&profile, &net.root);
+    // A wrong fingerprint: refused outright.
+    assert!(
+        inbox
+            .install_network(&bytes, Some("0000 0000 0000 0000 0000"))
+            .is_err()
+    );
+    // Installed but not yet compared: its alerts are not accepted, its publishers not trusted.
+    let report = inbox.install_network(&bytes, None).unwrap();
+    assert!(!report.confirmed);
+    let a = sign_alert(&alert("early", Certainty::Likely), &[&net.d1]).unwrap();
+    assert_eq!(
+        rejected(inbox.ingest(&a, now()).unwrap()),
+        Rejection::UnknownKey
+    );
+    assert!(inbox.trusted_publishers().unwrap().is_empty());
+    assert!(
+        inbox
+            .confirm_network("chi", "ffff ffff ffff ffff ffff")
+            .is_err()
+    );
+    inbox
+        .confirm_network("chi", &profile.fingerprint().to_uppercase())
+        .unwrap();
+    assert!(matches!(
+        inbox.ingest(&a, now()).unwrap(),
+        IngestOutcome::Accepted { .. }
+    ));
+
+    // An impostor listing the real network's dispatcher key is refused at install.
+    let impostor = Net::new();
+    let mut fake = impostor.profile(1);
+    fake.network_id = "evil".into();
+    fake.dispatcher_keys[0].key = net.d1.public_key();
+    assert!(matches!(
+        inbox.install_network(
+            &impostor.signed(&fake, &impostor.root),
+            Some(&fake.fingerprint())
+        ),
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn one_dispatcher_cannot_undo_what_two_confirmed() {
+    let (_d, inbox, net) = setup();
+    inbox
+        .ingest(
+            &sign_alert(&alert("raid", Certainty::Observed), &[&net.d1, &net.d2]).unwrap(),
+            now(),
+        )
+        .unwrap();
+    // A cancel claiming low certainty, signed by one dispatcher (or one stolen key): refused.
+    let mut cancel = alert("fake-all-clear", Certainty::Unverified);
+    cancel.msg_type = MsgType::Cancel;
+    cancel.references = vec!["raid".into()];
+    assert_eq!(
+        rejected(
+            inbox
+                .ingest(&sign_alert(&cancel, &[&net.d1]).unwrap(), now())
+                .unwrap()
+        ),
+        Rejection::NotEnoughSignatures { have: 1, need: 2 }
+    );
+    assert_eq!(inbox.active("en", now(), 10).unwrap()[0].id, "raid");
+    // A plain alert cannot carry references at all.
+    let mut sneaky = alert("sneaky", Certainty::Likely);
+    sneaky.references = vec!["raid".into()];
+    assert!(sign_alert(&sneaky, &[&net.d1]).is_err());
+    // With both signatures the all-clear goes through.
+    assert!(matches!(
+        inbox
+            .ingest(&sign_alert(&cancel, &[&net.d1, &net.d2]).unwrap(), now())
+            .unwrap(),
+        IngestOutcome::Accepted { .. }
+    ));
+}
+
+#[test]
+fn purging_an_expired_cancel_never_brings_back_what_it_retracted() {
+    let (_d, inbox, net) = setup();
+    let sign = |a: &Alert| sign_alert(a, &[&net.d1, &net.d2]).unwrap();
+    let mut long = alert("long", Certainty::Observed);
+    long.expires = now() + Duration::days(10);
+    let mut cancel = alert("short-cancel", Certainty::Observed);
+    cancel.msg_type = MsgType::Cancel;
+    cancel.references = vec!["long".into()];
+    cancel.expires = now() + Duration::hours(1);
+    inbox.ingest(&sign(&long), now()).unwrap();
+    inbox.ingest(&sign(&cancel), now()).unwrap();
+    // Two days later the cancel has expired; purging must not resurrect the alert it retracted.
+    let later = now() + Duration::days(2);
+    assert_eq!(inbox.purge_expired(Duration::hours(1), later).unwrap(), 0);
+    assert!(inbox.active("en", later, 10).unwrap().is_empty());
+}
+
+#[test]
+fn an_expired_key_cannot_sign_a_backdated_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = Inbox::open(dir.path(), &FileKeyStore::new(dir.path())).unwrap();
+    let net = Net::new();
+    let mut profile = net.profile(1);
+    profile.dispatcher_keys[0].valid_from = now() - Duration::days(20);
+    profile.dispatcher_keys[0].valid_until = now() - Duration::days(10);
+    inbox
+        .install_network(
+            &net.signed(&profile, &net.root),
+            Some(&profile.fingerprint()),
+        )
+        .unwrap();
+    let mut backdated = alert("backdated", Certainty::Likely);
+    backdated.sent = now() - Duration::days(15);
+    backdated.expires = now() + Duration::days(5);
+    assert_eq!(
+        rejected(
+            inbox
+                .ingest(&sign_alert(&backdated, &[&net.d1]).unwrap(), now())
+                .unwrap()
+        ),
+        Rejection::KeyOutsideValidity
+    );
+}
+
+#[test]
+fn a_lost_inbox_key_is_reported_not_papered_over() {
+    let (dir, inbox, _net) = setup();
+    inbox.add_place("home", 41.8, -87.6, 200.0).unwrap();
+    drop(inbox);
+    std::fs::remove_file(dir.path().join("inbox.keys")).unwrap();
+    assert!(matches!(
+        Inbox::open(dir.path(), &FileKeyStore::new(dir.path())),
+        Err(Error::KeyMismatch { .. })
+    ));
 }

@@ -386,3 +386,24 @@ fn very_long_and_special_queries() {
         "operators are words, not syntax"
     );
 }
+
+#[test]
+fn only_a_hand_trusted_publisher_can_replace_the_bundled_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = open(dir.path());
+    let bundled = RightsLibrary::bundled_pack().unwrap();
+    let network_key = SigningKey::generate().unwrap();
+    let mut update = bundled.clone();
+    update.version += 1;
+    let file = sign_pack(&update, &network_key).unwrap();
+    // Trusted only through a network profile (the `extra` keys): refused for the bundled pack.
+    let extra = [network_key.public_key()].into_iter().collect();
+    assert!(matches!(
+        lib.install_pack_trusting(&file, &extra),
+        Err(Error::UntrustedKey { .. })
+    ));
+    // Trusted by hand on this device: accepted.
+    lib.add_publisher(&network_key.public_key(), "Silbato releases")
+        .unwrap();
+    assert!(lib.install_pack(&file).is_ok());
+}

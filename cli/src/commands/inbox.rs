@@ -67,14 +67,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 // ---- networks ----
 
-pub fn network_install(ctx: &Ctx, file: Option<&Path>, qr: Option<&str>) -> Result<(), String> {
+pub fn network_install(
+    ctx: &Ctx,
+    file: Option<&Path>,
+    qr: Option<&str>,
+    fingerprint: Option<&str>,
+) -> Result<(), String> {
     let bytes = match (file, qr) {
         (Some(f), None) => read_bounded(f, MAX_PROFILE_BYTES)?,
         (None, Some(q)) => decode_qr(q).map_err(err)?,
         _ => return Err("give a profile FILE or --qr TEXT".into()),
     };
     let inbox = open_inbox(ctx)?;
-    let report = inbox.install_network(&bytes).map_err(err)?;
+    let report = inbox.install_network(&bytes, fingerprint).map_err(err)?;
     if ctx.out.json {
         return ctx.out.json(&report);
     }
@@ -91,13 +96,32 @@ pub fn network_install(ctx: &Ctx, file: Option<&Path>, qr: Option<&str>) -> Resu
         "Fingerprint: {}",
         ctx.out.bold(&report.fingerprint)
     ));
-    if report.previous_version.is_none() {
-        ctx.out.line("Compare this fingerprint with your organizer in person or by a call before trusting alerts.");
+    if !report.confirmed {
+        ctx.out
+            .line("Compare this fingerprint with your organizer in person or by a call, then run:");
+        ctx.out.line(&format!(
+            "  silbato network confirm {} \"{}\"",
+            report.network_id, report.fingerprint
+        ));
+        ctx.out
+            .line("Until then this network's alerts are not accepted.");
     }
     if report.roots_rotated {
         ctx.out
             .line("The network's root keys changed; the previous keys signed this change.");
     }
+    Ok(())
+}
+
+pub fn network_confirm(ctx: &Ctx, id: &str, fingerprint: &str) -> Result<(), String> {
+    open_inbox(ctx)?
+        .confirm_network(id, fingerprint)
+        .map_err(err)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({ "confirmed": id }));
+    }
+    ctx.out
+        .line("Confirmed. This network's signed alerts will now be accepted.");
     Ok(())
 }
 
@@ -526,7 +550,7 @@ pub fn alerts_ingest(ctx: &Ctx, file: &Path) -> Result<(), String> {
     if ctx.out.json {
         ctx.out.json(&outcome)?;
         if let IngestOutcome::Rejected(r) = &outcome {
-            return Err(format!("alert refused: {}", label(r).replace('_', " ")));
+            return Err(format!("alert refused: {r}"));
         }
         return Ok(());
     }
@@ -668,7 +692,9 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
         urgency: a.urgency,
         certainty: a.certainty,
         sent: now,
-        expires: now + parse_duration(&a.expires)?,
+        expires: now
+            .checked_add_signed(parse_duration(&a.expires)?)
+            .ok_or("--expires is out of range")?,
         area: Area {
             circles,
             polygons,
@@ -705,10 +731,27 @@ fn uuid_like() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// The second dispatcher adds their signature to an alert file.
+/// Replaces `path` atomically: a crash leaves the old file or the new one.
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("tmp-silbato");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The second dispatcher adds their signature to an alert file, after seeing what it says and
+/// checking the signatures already on it.
 pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> {
     let key = super::organizer::load_key(keyfile)?;
     let bytes = read_bounded(file, MAX_ALERT_ENVELOPE)?;
+    let env =
+        Envelope::parse(&bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE).map_err(err)?;
+    env.verify_self_consistent(DocKind::Envelope).map_err(|_| {
+        "a signature already on this alert does not verify; do not sign it".to_owned()
+    })?;
+    let alert: Alert =
+        serde_json::from_slice(&env.payload).map_err(|_| "not an alert".to_owned())?;
+    alert.validate().map_err(err)?;
     let signed = add_signature(
         &bytes,
         DocKind::Envelope,
@@ -717,14 +760,23 @@ pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> 
         &key,
     )
     .map_err(err)?;
-    std::fs::write(file, &signed).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    replace_file(file, &signed)?;
     if ctx.out.json {
-        return ctx
-            .out
-            .json(&serde_json::json!({ "out": file, "signed_by": key.public_key().to_string() }));
+        return ctx.out.json(&serde_json::json!({ "out": file, "id": alert.id, "signed_by": key.public_key().to_string() }));
     }
+    let headline = alert
+        .text("en")
+        .map(|(_, t)| t.headline.clone())
+        .unwrap_or_default();
     ctx.out.line(&format!(
-        "Added the signature of {}.",
+        "Signed alert {} ({}, {}): {headline}",
+        alert.id,
+        label(&alert.msg_type),
+        label(&alert.certainty)
+    ));
+    ctx.out.line(&format!(
+        "It now carries {} signature(s); yours is {}.",
+        env.signatures.len() + 1,
         key.public_key().fingerprint()
     ));
     Ok(())

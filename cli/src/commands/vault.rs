@@ -17,7 +17,7 @@ use silbato_core::vault::export::{ExportTarget, verify_export};
 use silbato_core::vault::media::MAX_IMAGE_BYTES;
 use silbato_core::vault::{
     Activity, Agency, Confidence, Location, RecordView, Sighting, Vault, VaultConfig, VaultState,
-    Vehicle,
+    Vehicle, days_ago,
 };
 use silbato_core::watchlist::{
     MAX_WATCHLIST_BYTES, WatchHit, WatchlistPayload, Watchlists, entries_from_csv, sign_watchlist,
@@ -671,9 +671,7 @@ pub fn wipe(ctx: &Ctx, yes: bool) -> Result<(), String> {
 
 pub fn purge(ctx: &Ctx, days: u32, pass: &PassArgs) -> Result<(), String> {
     let vault = unlocked(ctx, pass)?;
-    let report = vault
-        .purge_before(Utc::now() - chrono::Duration::days(i64::from(days)))
-        .map_err(err)?;
+    let report = vault.purge_before(days_ago(days)).map_err(err)?;
     if ctx.out.json {
         return ctx.out.json(&report);
     }

@@ -6,6 +6,7 @@ CREATE TABLE networks (
     version      INTEGER NOT NULL,
     profile      TEXT NOT NULL,        -- the verified payload, JSON
     envelope     BLOB NOT NULL,        -- the signed bytes as received
+    confirmed    INTEGER NOT NULL,     -- 1 once the user compared the fingerprint out of band
     installed_at INTEGER NOT NULL
 );
 
@@ -19,6 +20,7 @@ CREATE TABLE alerts (
     expires        INTEGER NOT NULL,   -- unix seconds
     payload_sha256 TEXT NOT NULL,      -- same id + same payload = duplicate; different = conflict
     sealed         BLOB NOT NULL,      -- ChaCha20-Poly1305(inbox key, aad = table/id/schema, envelope)
+    sealed_payload BLOB NOT NULL,      -- the payload alone, likewise encrypted: what queries read
     received_at    INTEGER NOT NULL,
     read           INTEGER NOT NULL DEFAULT 0
 );

@@ -154,9 +154,13 @@ impl Alert {
         if self.references.contains(&self.id) {
             return Err(invalid("an alert cannot reference itself"));
         }
-        if matches!(self.msg_type, MsgType::Update | MsgType::Cancel) && self.references.is_empty()
-        {
-            return Err(invalid("an update or cancel references what it replaces"));
+        match (self.msg_type, self.references.is_empty()) {
+            (MsgType::Update | MsgType::Cancel, true) => {
+                return Err(invalid("an update or cancel references what it replaces"));
+            }
+            // Only updates and cancels replace anything; an alert's references would hide others.
+            (MsgType::Alert, false) => return Err(invalid("a new alert references nothing")),
+            _ => {}
         }
         if self.expires <= self.sent || self.expires - self.sent > MAX_LIFETIME {
             return Err(invalid("an alert expires after it is sent, within 30 days"));

@@ -35,6 +35,8 @@ use geo::{Circle, Point, Polygon};
 pub const INBOX_DB: &str = "inbox.db";
 pub const INBOX_KEYS: &str = "inbox.keys";
 pub const PLATFORM_LABEL: &str = "silbato.inbox.key";
+const INBOX_CANARY: &[u8] = b"silbato-inbox-canary-v2";
+const INBOX_CANARY_AAD: &[u8] = b"inbox.db/inbox_meta/canary/v2";
 
 pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
     name: "inbox",
@@ -71,6 +73,34 @@ pub enum Rejection {
     FromTheFuture,
     /// The same id was already received with different contents.
     Conflict,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::TooLarge => f.write_str("it is too large"),
+            Rejection::Malformed => f.write_str("it is not a valid signed alert"),
+            Rejection::UnknownKey => f.write_str("no confirmed network's dispatcher signed it"),
+            Rejection::UnknownNetwork => {
+                f.write_str("it names a network its signers do not belong to")
+            }
+            Rejection::BadSignature => f.write_str("a signature does not verify; it was changed"),
+            Rejection::KeyOutsideValidity => {
+                f.write_str("a signing key was outside its validity window")
+            }
+            Rejection::NotEnoughSignatures { have, need } => {
+                write!(
+                    f,
+                    "it has {have} dispatcher signature(s); the network requires {need}"
+                )
+            }
+            Rejection::Expired => f.write_str("it has expired"),
+            Rejection::FromTheFuture => f.write_str("it claims to be sent in the future"),
+            Rejection::Conflict => {
+                f.write_str("an alert with this id but different contents is already here")
+            }
+        }
+    }
 }
 
 /// What ingesting one alert did.
@@ -170,6 +200,19 @@ fn alert_aad(id: &str) -> Vec<u8> {
     format!("inbox.db/alerts/{id}/v2").into_bytes()
 }
 
+fn payload_aad(id: &str) -> Vec<u8> {
+    format!("inbox.db/alerts/{id}/payload/v2").into_bytes()
+}
+
+/// The fields the inbox orders by, read without building the rest of the alert.
+#[derive(Deserialize)]
+struct SortKey {
+    network: String,
+    severity: Severity,
+    sent: DateTime<Utc>,
+    area: alert::Area,
+}
+
 fn place_aad(id: &str) -> Vec<u8> {
     format!("inbox.db/places/{id}/v2").into_bytes()
 }
@@ -197,12 +240,44 @@ impl Inbox {
         platform: &dyn PlatformKeyStore,
     ) -> Result<Inbox> {
         let keys = KeyFile::new(data_dir.join(INBOX_KEYS), "inbox");
-        let key = if keys.exists() {
-            keys.unwrap_with_platform(platform)?
-        } else {
-            let key = DataKey::generate()?;
-            keys.create_platform_only(&key, platform, PLATFORM_LABEL)?;
-            key
+        let canary: Option<Vec<u8>> = store.read(|c| {
+            Ok(c.query_row(
+                "SELECT value FROM inbox_meta WHERE name = 'canary'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })?;
+        let key = match (keys.exists(), canary) {
+            (true, Some(canary)) => {
+                let key = keys.unwrap_with_platform(platform)?;
+                // The canary proves the key fits this database before any alert or place is read.
+                aead_open(key.bytes(), INBOX_CANARY_AAD, &canary)
+                    .map_err(|_| Error::KeyMismatch { store: "inbox" })?;
+                key
+            }
+            // Encrypted data without its key (the key file or the platform key was lost): refuse
+            // rather than start a new key over data nobody could read.
+            (false, Some(_)) => return Err(Error::KeyMismatch { store: "inbox" }),
+            (exists, None) => {
+                // The key file first: a canary must never exist without its key.
+                let key = if exists {
+                    keys.unwrap_with_platform(platform)?
+                } else {
+                    let key = DataKey::generate()?;
+                    keys.create_platform_only(&key, platform, PLATFORM_LABEL)?;
+                    key
+                };
+                let sealed = aead_seal(key.bytes(), INBOX_CANARY_AAD, INBOX_CANARY)?;
+                store.write(|tx| {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO inbox_meta (name, value) VALUES ('canary', ?1)",
+                        [sealed],
+                    )?;
+                    Ok(())
+                })?;
+                key
+            }
         };
         let inbox = Inbox { store, key };
         inbox.ensure_push_key()?;
@@ -215,9 +290,22 @@ impl Inbox {
 
     // ---- networks ----
 
-    /// Installs a signed network profile (from a file's bytes or a decoded QR code).
-    pub fn install_network(&self, bytes: &[u8]) -> Result<NetworkInstall> {
-        self.store.write(|tx| network::install(tx, bytes))
+    /// Installs a signed network profile (from a file's bytes or a decoded QR code). A new network
+    /// counts (its alerts, its publisher keys) once its fingerprint is confirmed: here, by passing
+    /// the fingerprint the organizer gave out of band, or later with [`Inbox::confirm_network`].
+    pub fn install_network(
+        &self,
+        bytes: &[u8],
+        expected_fingerprint: Option<&str>,
+    ) -> Result<NetworkInstall> {
+        self.store
+            .write(|tx| network::install(tx, bytes, expected_fingerprint))
+    }
+
+    /// Confirms a network after comparing its fingerprint with the organizer's.
+    pub fn confirm_network(&self, network_id: &str, fingerprint: &str) -> Result<()> {
+        self.store
+            .write(|tx| network::confirm(tx, network_id, fingerprint))
     }
 
     pub fn networks(&self) -> Result<Vec<NetworkSummary>> {
@@ -230,9 +318,9 @@ impl Inbox {
             .ok_or(Error::NotFound { what: "network" })
     }
 
-    /// Publisher keys of every installed network: trusted for packs and watch-lists.
+    /// Publisher keys of every confirmed network: trusted for packs and watch-lists.
     pub fn trusted_publishers(&self) -> Result<HashSet<PublicKey>> {
-        let profiles = self.store.read(network::load_all)?;
+        let profiles = self.store.read(network::load_all_confirmed)?;
         Ok(profiles
             .iter()
             .flat_map(|p| p.publisher_keys.iter().map(|k| k.key))
@@ -283,11 +371,13 @@ impl Inbox {
         }
         let _ = signers;
         let sealed = aead_seal(self.key.bytes(), &alert_aad(&alert.id), bytes)?;
+        let sealed_payload = aead_seal(self.key.bytes(), &payload_aad(&alert.id), &payload)?;
         tx.prepare_cached(
-            "INSERT INTO alerts (id, network_id, msg_type, sent, expires, payload_sha256, sealed, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO alerts (id, network_id, msg_type, sent, expires, payload_sha256, sealed, sealed_payload, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(params![alert.id, alert.network, msg_type_str(alert.msg_type), ts(alert.sent), ts(alert.expires), digest, sealed, ts(now)])?;
+        .execute(params![alert.id, alert.network, msg_type_str(alert.msg_type), ts(alert.sent), ts(alert.expires), digest, sealed,
+            sealed_payload, ts(now)])?;
         let mut refs = tx.prepare_cached(
             "INSERT OR IGNORE INTO alert_refs (alert_id, network_id, ref_id) VALUES (?1, ?2, ?3)",
         )?;
@@ -302,15 +392,9 @@ impl Inbox {
         })
     }
 
-    fn decrypt(&self, id: &str, sealed: &[u8]) -> Result<Alert> {
-        let env_bytes = aead_open(self.key.bytes(), &alert_aad(id), sealed)?;
-        let env = Envelope::parse(
-            &env_bytes,
-            DocKind::Envelope,
-            ALERT_KIND,
-            MAX_ALERT_ENVELOPE,
-        )?;
-        serde_json::from_slice(&env.payload).map_err(|_| Error::Corrupt { store: "inbox" })
+    fn decrypt_payload(&self, id: &str, sealed: &[u8]) -> Result<Alert> {
+        let plain = aead_open(self.key.bytes(), &payload_aad(id), sealed)?;
+        serde_json::from_slice(&plain).map_err(|_| Error::Corrupt { store: "inbox" })
     }
 
     /// Alerts that are in force now — not expired, not superseded, not retracted — most relevant
@@ -319,7 +403,7 @@ impl Inbox {
     pub fn active(&self, lang: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertView>> {
         let rows: Vec<(String, Vec<u8>, bool)> = self.store.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT a.id, a.sealed, a.read FROM alerts a
+                "SELECT a.id, a.sealed_payload, a.read FROM alerts a
                  WHERE a.expires > ?1
                    AND NOT EXISTS (SELECT 1 FROM alert_refs r WHERE r.network_id = a.network_id AND r.ref_id = a.id)",
             )?;
@@ -327,27 +411,40 @@ impl Inbox {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         let ctx = self.relevance_context()?;
-        let mut views = Vec::with_capacity(rows.len());
+        // Order on the few fields that decide it; build full views only for the page returned.
+        let mut ranked = Vec::with_capacity(rows.len());
         for (id, sealed, read) in rows {
-            let alert = self.decrypt(&id, &sealed)?;
-            views.push(self.view(&ctx, alert, lang, AlertStatus::Active, read));
+            let plain = aead_open(self.key.bytes(), &payload_aad(&id), &sealed)?;
+            let key: SortKey =
+                serde_json::from_slice(&plain).map_err(|_| Error::Corrupt { store: "inbox" })?;
+            let relevance = ctx.relevance(&key.network, &key.area);
+            ranked.push((
+                rank(&relevance),
+                key.severity,
+                std::cmp::Reverse(key.sent),
+                id,
+                relevance,
+                read,
+                plain,
+            ));
         }
-        views.sort_by(|a, b| {
-            rank(&a.relevance)
-                .cmp(&rank(&b.relevance))
-                .then(a.severity.cmp(&b.severity))
-                .then(b.sent.cmp(&a.sent))
-                .then(a.id.cmp(&b.id))
-        });
-        views.truncate(limit);
-        Ok(views)
+        ranked.sort_by(|a, b| (a.0, a.1, a.2, &a.3).cmp(&(b.0, b.1, b.2, &b.3)));
+        ranked
+            .into_iter()
+            .take(limit)
+            .map(|(_, _, _, _, relevance, read, plain)| {
+                let alert: Alert = serde_json::from_slice(&plain)
+                    .map_err(|_| Error::Corrupt { store: "inbox" })?;
+                Ok(self.view(&ctx, alert, lang, AlertStatus::Active, read, relevance))
+            })
+            .collect()
     }
 
     /// Every stored alert, newest first, with its status.
     pub fn history(&self, lang: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertView>> {
         let rows: Vec<HistoryRow> = self.store.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT a.id, a.sealed, a.read, a.expires,
+                "SELECT a.id, a.sealed_payload, a.read, a.expires,
                         (SELECT b.msg_type FROM alert_refs r JOIN alerts b ON b.id = r.alert_id
                           WHERE r.network_id = a.network_id AND r.ref_id = a.id
                           ORDER BY b.msg_type = 'cancel' DESC LIMIT 1)
@@ -367,7 +464,9 @@ impl Inbox {
                     None if expires <= ts(now) => AlertStatus::Expired,
                     None => AlertStatus::Active,
                 };
-                Ok(self.view(&ctx, self.decrypt(&id, &sealed)?, lang, status, read))
+                let alert = self.decrypt_payload(&id, &sealed)?;
+                let relevance = ctx.relevance(&alert.network, &alert.area);
+                Ok(self.view(&ctx, alert, lang, status, read, relevance))
             })
             .collect()
     }
@@ -429,10 +528,19 @@ impl Inbox {
 
     /// Deletes alerts that expired more than `retention` ago, securely.
     pub fn purge_expired(&self, retention: chrono::Duration, now: DateTime<Utc>) -> Result<u64> {
-        let cutoff = ts(now - retention);
-        let n = self
-            .store
-            .write(|tx| Ok(tx.execute("DELETE FROM alerts WHERE expires < ?1", [cutoff])?))?;
+        let cutoff = ts(now
+            .checked_sub_signed(retention)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC));
+        // An update or cancel stays while anything it replaces is still kept and in force, so a
+        // retracted alert never comes back.
+        let n = self.store.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM alerts WHERE expires < ?1 AND NOT EXISTS (
+                    SELECT 1 FROM alert_refs r JOIN alerts o ON o.network_id = r.network_id AND o.id = r.ref_id
+                    WHERE r.alert_id = alerts.id AND o.expires >= ?1)",
+                [cutoff],
+            )?)
+        })?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -584,8 +692,8 @@ impl Inbox {
         lang: &str,
         status: AlertStatus,
         read: bool,
+        relevance: Relevance,
     ) -> AlertView {
-        let relevance = ctx.relevance(&alert);
         let profile = ctx.profiles.get(&alert.network);
         let (text_lang, text) = match alert.text(lang) {
             Some((l, t)) => (l.to_owned(), t.clone()),
@@ -628,6 +736,26 @@ impl Inbox {
 /// id, sealed envelope, read, expires, and the type of whatever replaced it.
 type HistoryRow = (String, Vec<u8>, bool, i64, Option<String>);
 
+/// How many distinct dispatchers must sign `alert`. Replacing or retracting anything (an update
+/// or a cancel) needs the strictest level of the policy, so one dispatcher cannot undo what two
+/// confirmed, whatever certainty the update claims.
+fn required_signatures(p: &network::AlertPolicy, alert: &Alert) -> u8 {
+    let own = match alert.certainty {
+        Certainty::Observed => p.observed,
+        Certainty::Likely => p.likely,
+        Certainty::Possible => p.possible,
+        Certainty::Unverified => p.unverified,
+    };
+    if alert.references.is_empty() {
+        own
+    } else {
+        own.max(p.observed)
+            .max(p.likely)
+            .max(p.possible)
+            .max(p.unverified)
+    }
+}
+
 fn rank(r: &Relevance) -> u8 {
     match r {
         Relevance::SavedPlace { .. } => 0,
@@ -645,8 +773,7 @@ struct RelevanceContext {
 
 impl RelevanceContext {
     /// Computed here, on the device: the places never leave it.
-    fn relevance(&self, alert: &Alert) -> Relevance {
-        let area = &alert.area;
+    fn relevance(&self, _network: &str, area: &alert::Area) -> Relevance {
         let polygons: Vec<Polygon> = area
             .polygons
             .iter()
@@ -714,8 +841,10 @@ fn verify_alert(
     if env.payload.len() > MAX_ALERT_PAYLOAD {
         return Ok(Err(Rejection::TooLarge));
     }
-    let profiles = network::load_all(c)?;
-    // The networks whose dispatchers are among the signers.
+    // Only confirmed networks count: a profile whose fingerprint nobody compared yet cannot alert.
+    let profiles: Vec<NetworkProfile> = network::load_all_confirmed(c)?;
+    // Every network with a dispatcher among the signers is tried: a profile that merely lists
+    // another network's key must not shadow the real one.
     let candidates: Vec<&NetworkProfile> = profiles
         .iter()
         .filter(|p| {
@@ -724,44 +853,51 @@ fn verify_alert(
                 .any(|(k, _)| p.dispatcher(k).is_some())
         })
         .collect();
-    let Some(net) = candidates.first() else {
+    if candidates.is_empty() {
         return Ok(Err(Rejection::UnknownKey));
-    };
-    let signers = match env.verify(DocKind::Envelope, |k| net.dispatcher(k).is_some()) {
-        Ok(s) => s,
-        Err(_) => return Ok(Err(Rejection::BadSignature)),
-    };
-    let Ok(alert) = serde_json::from_slice::<Alert>(&env.payload) else {
-        return Ok(Err(Rejection::Malformed));
-    };
-    if alert.validate().is_err() {
-        return Ok(Err(Rejection::Malformed));
     }
-    if alert.network != net.network_id {
-        return Ok(Err(Rejection::UnknownNetwork));
+    let mut outcome = Err(Rejection::BadSignature);
+    let mut chosen = None;
+    for net in candidates {
+        let Ok(signers) = env.verify(DocKind::Envelope, |k| net.dispatcher(k).is_some()) else {
+            continue;
+        };
+        let Ok(alert) = serde_json::from_slice::<Alert>(&env.payload) else {
+            return Ok(Err(Rejection::Malformed));
+        };
+        if alert.validate().is_err() {
+            return Ok(Err(Rejection::Malformed));
+        }
+        if alert.network == net.network_id {
+            chosen = Some((net, signers, alert));
+            break;
+        }
+        outcome = Err(Rejection::UnknownNetwork);
     }
+    let Some((net, signers, alert)) = chosen else {
+        return Ok(outcome);
+    };
     if alert.sent > now + MAX_CLOCK_SKEW {
         return Ok(Err(Rejection::FromTheFuture));
     }
     if alert.expires <= now {
         return Ok(Err(Rejection::Expired));
     }
-    // Count distinct dispatchers whose key was valid when the alert was sent.
+    // A key counts only inside its window, both when the alert says it was sent and now: an
+    // expired key cannot sign a backdated alert.
     let in_window: Vec<PublicKey> = signers
         .iter()
         .filter(|k| {
-            net.dispatcher(k)
-                .is_some_and(|d| d.valid_from <= alert.sent && alert.sent < d.valid_until)
+            net.dispatcher(k).is_some_and(|d| {
+                d.valid_from <= alert.sent
+                    && alert.sent < d.valid_until
+                    && d.valid_from <= now + MAX_CLOCK_SKEW
+                    && now < d.valid_until
+            })
         })
         .copied()
         .collect();
-    let p = &net.alert_policy;
-    let need = match alert.certainty {
-        Certainty::Observed => p.observed,
-        Certainty::Likely => p.likely,
-        Certainty::Possible => p.possible,
-        Certainty::Unverified => p.unverified,
-    };
+    let need = required_signatures(&net.alert_policy, &alert);
     let have = u8::try_from(in_window.len()).unwrap_or(u8::MAX);
     if have < need {
         return Ok(Err(if in_window.len() < signers.len() {

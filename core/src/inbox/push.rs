@@ -137,8 +137,14 @@ impl Inbox {
                 let envelope = seal::open(&self.push_secret()?, PUSH_INFO, PUSH_MAGIC, sealed)
                     .map_err(|_| Error::Decrypt)?;
                 let outcome = self.ingest(&envelope, now)?;
+                // Nothing to show for a rejection, a duplicate, or an alert already replaced.
                 let notification = match &outcome {
-                    IngestOutcome::Accepted { id, .. } => Some(self.notification(id, lang, now)?),
+                    IngestOutcome::Accepted { id, .. }
+                        if self.alert(id, lang, now)?.status
+                            == crate::inbox::AlertStatus::Active =>
+                    {
+                        Some(self.notification(id, lang, now)?)
+                    }
                     _ => None,
                 };
                 Ok(PushOutcome::Alert {

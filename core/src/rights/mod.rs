@@ -275,7 +275,12 @@ impl RightsLibrary {
                 None => verified.signers.first().copied(),
                 Some(p) => match &p.signer {
                     Some(owner) => verified.signers.iter().find(|k| *k == owner).copied(),
-                    None if p.publisher == payload.publisher => verified.signers.first().copied(),
+                    // The bundled pack: only a key trusted by hand on this device (`publishers add`),
+                    // never one trusted merely through a network profile.
+                    None if p.publisher == payload.publisher => {
+                        let own = trusted_keys(tx)?;
+                        verified.signers.iter().find(|k| own.contains(k)).copied()
+                    }
                     None => None,
                 },
             }

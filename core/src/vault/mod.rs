@@ -178,6 +178,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// `days` days before now; a count too large for the calendar means "the beginning of time".
+pub fn days_ago(days: u32) -> DateTime<Utc> {
+    chrono::Duration::try_days(i64::from(days))
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 fn day_number(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(86_400)
 }
@@ -432,9 +439,7 @@ impl Vault {
     /// Purges what the retention period says is due. Runs on every unlock.
     fn apply_retention(&self) -> Result<Option<PurgeReport>> {
         match self.retention_days()? {
-            Some(days) => Ok(Some(
-                self.purge_before(Utc::now() - chrono::Duration::days(i64::from(days)))?,
-            )),
+            Some(days) => Ok(Some(self.purge_before(days_ago(days))?)),
             None => Ok(None),
         }
     }
