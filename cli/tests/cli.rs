@@ -501,3 +501,219 @@ fn organizer_watchlist_and_plate_check() {
         1
     );
 }
+
+#[test]
+fn organizer_network_dispatchers_and_a_family_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org");
+    let fam = dir.path().join("family");
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let gen_key = |n: &str| {
+        silbato(&org, &["keys", "generate", "--out", &path(n)])
+            .stdout()
+            .trim()
+            .to_owned()
+    };
+    let root = gen_key("root.key");
+    let d1 = gen_key("d1.key");
+    let d2 = gen_key("d2.key");
+
+    let create = silbato(
+        &org,
+        &[
+            "network",
+            "create",
+            "--id",
+            "chi",
+            "--name",
+            "Chicago RRN",
+            "--hub",
+            "https://hub.example.org",
+            "--root-key",
+            &root,
+            "--region",
+            "US-IL-CHI=Chicago",
+            "--dispatcher-key",
+            &format!("{d1}=Ana"),
+            "--dispatcher-key",
+            &format!("{d2}=Luis"),
+            "--out",
+            &path("profile.json"),
+        ],
+    );
+    assert_eq!(create.code(), 0, "{}", create.stderr());
+    assert_eq!(
+        silbato(
+            &org,
+            &[
+                "network",
+                "sign",
+                &path("profile.json"),
+                "--key",
+                &path("root.key")
+            ]
+        )
+        .code(),
+        0
+    );
+    let qr = silbato(&org, &["network", "qr", &path("profile.json")])
+        .stdout()
+        .trim()
+        .to_owned();
+
+    // The family installs from the QR text, unconfirmed at first.
+    let installed = silbato(&fam, &["network", "install", "--qr", &qr, "--json"]).json();
+    assert_eq!(installed["confirmed"], false);
+    let fingerprint = installed["fingerprint"].as_str().unwrap().to_owned();
+
+    // Two dispatchers sign an "observed" alert, one after the other.
+    let alert = path("alert.json");
+    let new = silbato(
+        &org,
+        &[
+            "alert",
+            "new",
+            "--network",
+            "chi",
+            "--id",
+            "raid-1",
+            "--certainty",
+            "observed",
+            "--headline",
+            "ICE at 47th and Ashland",
+            "--translation",
+            "es=ICE en la 47 y Ashland",
+            "--circle",
+            "41.8087,-87.6656,800",
+            "--region",
+            "US-IL-CHI",
+            "--expires",
+            "2h",
+            "--sign",
+            &path("d1.key"),
+            "--out",
+            &alert,
+        ],
+    );
+    assert_eq!(new.code(), 0, "{}", new.stderr());
+
+    // Not confirmed yet: refused, with the reason.
+    let early = silbato(&fam, &["alerts", "ingest", &alert]);
+    assert_eq!(early.code(), 1);
+    assert!(
+        early.stderr().contains("no confirmed network"),
+        "{}",
+        early.stderr()
+    );
+    assert_eq!(
+        silbato(&fam, &["network", "confirm", "chi", "0000"]).code(),
+        1
+    );
+    assert_eq!(
+        silbato(&fam, &["network", "confirm", "chi", &fingerprint]).code(),
+        0
+    );
+
+    // One signature is not enough for "observed".
+    let one = silbato(&fam, &["alerts", "ingest", &alert]);
+    assert_eq!(one.code(), 1);
+    assert!(one.stderr().contains("requires 2"), "{}", one.stderr());
+    let cosign = silbato(&org, &["alert", "sign", &alert, "--key", &path("d2.key")]);
+    assert_eq!(cosign.code(), 0, "{}", cosign.stderr());
+    assert!(cosign.stdout().contains("raid-1"));
+
+    // Through push: sealed to the family's device key.
+    let device = silbato(&fam, &["push", "key"]).stdout().trim().to_owned();
+    assert!(device.starts_with("x25519:"));
+    assert_eq!(
+        silbato(
+            &org,
+            &[
+                "push",
+                "seal",
+                &alert,
+                "--to",
+                &device,
+                "--out",
+                &path("push.bin")
+            ]
+        )
+        .code(),
+        0
+    );
+    assert_eq!(
+        silbato(
+            &fam,
+            &[
+                "places", "add", "--label", "School", "--lat", "41.810", "--lon", "-87.665",
+                "--radius", "300"
+            ]
+        )
+        .code(),
+        0
+    );
+    let pushed = silbato(
+        &fam,
+        &[
+            "push",
+            "ingest",
+            &path("push.bin"),
+            "--lang",
+            "es",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(pushed["outcome"]["outcome"], "accepted");
+    assert_eq!(
+        pushed["notification"]["body"],
+        "Nueva alerta de Chicago RRN"
+    );
+
+    let active = silbato(&fam, &["alerts", "list", "--lang", "es", "--json"]).json();
+    assert_eq!(active[0]["id"], "raid-1");
+    assert_eq!(active[0]["headline"], "ICE en la 47 y Ashland");
+    assert_eq!(active[0]["relevance"]["kind"], "saved_place");
+    let shown = silbato(&fam, &["alerts", "show", "raid-1", "--json"]).json();
+    assert_eq!(shown["signed_by"], serde_json::json!(["Ana", "Luis"]));
+    assert_eq!(silbato(&fam, &["alerts", "read", "raid-1"]).code(), 0);
+
+    // A wake-up push asks for a sync; garbage is refused.
+    assert_eq!(
+        silbato(&org, &["push", "wake", "--out", &path("wake.bin")]).code(),
+        0
+    );
+    assert!(
+        silbato(&fam, &["push", "ingest", &path("wake.bin")])
+            .stdout()
+            .contains("sync")
+    );
+    std::fs::write(path("junk.bin"), b"junk").unwrap();
+    assert_eq!(
+        silbato(&fam, &["push", "ingest", &path("junk.bin")]).code(),
+        1
+    );
+    // Huge durations are a usage error, not a crash.
+    let huge = silbato(
+        &org,
+        &[
+            "alert",
+            "new",
+            "--network",
+            "chi",
+            "--certainty",
+            "likely",
+            "--headline",
+            "x",
+            "--region",
+            "US-IL",
+            "--expires",
+            "100000000d",
+            "--sign",
+            &path("d1.key"),
+            "--out",
+            &path("huge.json"),
+        ],
+    );
+    assert_eq!(huge.code(), 1);
+}

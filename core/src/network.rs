@@ -137,10 +137,36 @@ impl NetworkProfile {
         if self.version == 0 || i64::try_from(self.version).is_err() {
             return Err(invalid("network profile version out of range"));
         }
-        if !(self.hub_url.starts_with("https://") || self.hub_url.starts_with("http://"))
+        // Plain http only for a hub on this machine (tests, the demo); anything else is https.
+        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| {
+                self.hub_url.strip_prefix(p).is_some_and(|rest| {
+                    rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+                })
+            });
+        if !(self.hub_url.starts_with("https://") || local)
             || self.hub_url.len() > 300
+            || self.hub_url.chars().any(char::is_control)
         {
-            return Err(invalid("the hub URL must be http(s)"));
+            return Err(invalid(
+                "the hub URL must be https (http only for 127.0.0.1 or localhost)",
+            ));
+        }
+        let printable = |s: &str, max: usize| {
+            !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+        };
+        if !self.regions.iter().all(|r| printable(&r.name, 100))
+            || !self.publisher_keys.iter().all(|k| printable(&k.name, 100))
+            || !self.dispatcher_keys.iter().all(|k| printable(&k.name, 100))
+            || !self
+                .hotlines
+                .iter()
+                .all(|h| printable(&h.name, 100) && printable(&h.number, 32))
+        {
+            return Err(invalid(
+                "names and numbers in a profile are short printable text",
+            ));
         }
         if self.root_keys.is_empty() || self.root_keys.len() > 16 {
             return Err(invalid("a network has 1 to 16 root keys"));

@@ -57,6 +57,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let n: i64 = num
         .parse()
         .map_err(|_| "a duration looks like 30m, 2h or 3d".to_owned())?;
+    if n > 366 * 24 * 60 {
+        return Err("that duration is too long".into());
+    }
     match unit {
         "m" | "min" => Ok(Duration::minutes(n)),
         "h" => Ok(Duration::hours(n)),
@@ -135,8 +138,13 @@ pub fn network_list(ctx: &Ctx) -> Result<(), String> {
             .line("No network installed. Ask your organizer for a profile file or QR code.");
     }
     for n in &nets {
+        let state = if n.confirmed {
+            ""
+        } else {
+            "  (not confirmed: compare the fingerprint, then `network confirm`)"
+        };
         ctx.out.line(&format!(
-            "{}  {}  version {}  [{}]",
+            "{}  {}  version {}  [{}]{state}",
             ctx.out.bold(&n.network_id),
             n.name,
             n.version,
@@ -308,7 +316,9 @@ pub fn network_create(ctx: &Ctx, a: &NetworkCreateArgs) -> Result<(), String> {
                     key: key(k)?,
                     name: n.into(),
                     valid_from: now - Duration::hours(1),
-                    valid_until: now + Duration::days(a.valid_days),
+                    valid_until: Duration::try_days(a.valid_days.clamp(1, 3650))
+                        .and_then(|d| now.checked_add_signed(d))
+                        .ok_or("--valid-days is out of range")?,
                     seal_key,
                 })
             })
@@ -369,8 +379,7 @@ pub fn network_sign(
             silbato_core::envelope::seal(NETWORK_KIND, &payload, &[&key]).map_err(err)?
         };
     let target = out.unwrap_or(file);
-    std::fs::write(target, &signed)
-        .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    replace_file(target, &signed)?;
     if ctx.out.json {
         return ctx.out.json(
             &serde_json::json!({ "out": target, "signed_by": key.public_key().to_string() }),
@@ -538,7 +547,7 @@ fn print_outcome(ctx: &Ctx, outcome: &IngestOutcome) -> Result<(), String> {
             .out
             .line(&format!("Already have {id}; nothing changed.")),
         IngestOutcome::Rejected(r) => {
-            return Err(format!("alert refused: {}", label(r).replace('_', " ")));
+            return Err(format!("alert refused: {r}"));
         }
     }
     Ok(())
@@ -829,7 +838,15 @@ pub fn push_ingest(ctx: &Ctx, file: &Path, lang: Option<String>) -> Result<(), S
         .ingest_push(&bytes, &user_lang(lang), Utc::now())
         .map_err(err)?;
     if ctx.out.json {
-        return ctx.out.json(&outcome);
+        ctx.out.json(&outcome)?;
+        if let silbato_core::inbox::push::PushOutcome::Alert {
+            outcome: IngestOutcome::Rejected(r),
+            ..
+        } = &outcome
+        {
+            return Err(format!("alert refused: {r}"));
+        }
+        return Ok(());
     }
     match &outcome {
         silbato_core::inbox::push::PushOutcome::SyncNeeded => {

@@ -749,14 +749,21 @@ pub fn plates_check(ctx: &Ctx, plate: &str, state: Option<&str>) -> Result<(), S
     Ok(())
 }
 
+/// Publishers trusted by hand, and those of every confirmed network profile.
 fn trusted(ctx: &Ctx) -> Result<HashSet<PublicKey>, String> {
     let lib = ctx.rights()?;
-    Ok(lib
+    let mut keys: HashSet<PublicKey> = lib
         .publishers()
         .map_err(err)?
         .iter()
         .filter_map(|p| PublicKey::parse(&p.public_key).ok())
-        .collect())
+        .collect();
+    keys.extend(
+        super::inbox::open_inbox(ctx)?
+            .trusted_publishers()
+            .map_err(err)?,
+    );
+    Ok(keys)
 }
 
 pub fn watchlist_install(ctx: &Ctx, file: &Path) -> Result<(), String> {
