@@ -75,6 +75,18 @@ enum Command {
     /// Push payloads: ingest (devices), seal (hubs, tests).
     #[command(subcommand)]
     Push(PushCmd),
+    /// Sync with the hub: profile, packs, watch-list, alerts, and the outbox of reports.
+    Sync {
+        /// Default: the hub of every confirmed network.
+        #[arg(long, value_name = "URL")]
+        hub: Option<String>,
+    },
+    /// Sealed reports waiting to reach the hub.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+    /// Dispatchers: fetch and open sealed reports.
+    #[command(subcommand)]
+    Dispatch(DispatchCmd),
 }
 
 #[derive(Subcommand)]
@@ -164,6 +176,31 @@ enum AlertCmd {
         #[arg(long, value_name = "KEYFILE")]
         key: PathBuf,
     },
+    /// Send a signed alert to the hub (it checks the network's policy too).
+    Publish {
+        file: PathBuf,
+        #[arg(long, value_name = "URL")]
+        hub: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCmd {
+    List,
+}
+
+#[derive(Subcommand)]
+enum DispatchCmd {
+    /// Fetch the sealed reports from the hub and open those addressed to your key.
+    Reports {
+        #[arg(long, value_name = "URL")]
+        hub: String,
+        /// Your dispatcher key file (`keys generate-dispatcher`).
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        #[arg(long, value_name = "CURSOR", default_value = "0")]
+        after: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +223,18 @@ enum PushCmd {
     Wake {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Register this device's push endpoint with the hub, for region codes (never a place).
+    Subscribe {
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+        /// Region codes; default: the followed regions.
+        #[arg(long, value_name = "R")]
+        region: Vec<String>,
+        #[arg(long, default_value = "webpush", value_parser = ["webpush", "unifiedpush", "fcm", "apns"])]
+        provider: String,
+        #[arg(long, value_name = "URL")]
+        hub: Option<String>,
     },
     /// This device's push public key (what a hub subscription carries).
     Key,
@@ -280,6 +329,15 @@ enum VaultCmd {
         days: Option<u32>,
         #[arg(long)]
         off: bool,
+        #[command(flatten)]
+        pass: commands::vault::PassArgs,
+    },
+    /// Report a record to the network: sealed at once to its dispatchers, sent by the next sync.
+    Report {
+        id: String,
+        /// Which network (needed when several are installed).
+        #[arg(long, value_name = "ID")]
+        network: Option<String>,
         #[command(flatten)]
         pass: commands::vault::PassArgs,
     },
@@ -390,6 +448,11 @@ enum KeysCmd {
     },
     /// Print the public key of a key file.
     Public { file: PathBuf },
+    /// Generate a dispatcher's keys (signing, and X25519 to open reports); prints both public keys.
+    GenerateDispatcher {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Generate an X25519 key to receive sealed vault exports; prints its public key.
     GenerateRecipient {
         #[arg(long, value_name = "FILE")]
@@ -460,7 +523,7 @@ fn main() -> ExitCode {
 }
 
 fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
-    use commands::{inbox, organizer, rights, vault};
+    use commands::{inbox, organizer, rights, sync, vault};
     match command {
         Command::Rights(cmd) => match cmd {
             RightsCmd::List { lang, category } => rights::list(ctx, lang.lang, category),
@@ -479,6 +542,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             KeysCmd::Generate { out } => organizer::keys_generate(ctx, &out),
             KeysCmd::Public { file } => organizer::keys_public(ctx, &file),
             KeysCmd::GenerateRecipient { out } => vault::keys_generate_recipient(ctx, &out),
+            KeysCmd::GenerateDispatcher { out } => sync::keys_generate_dispatcher(ctx, &out),
         },
         Command::Publishers(cmd) => match cmd {
             PublishersCmd::Add { pubkey, name } => organizer::publishers_add(ctx, &pubkey, &name),
@@ -518,6 +582,9 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             VaultCmd::Passphrase { pass, kdf } => vault::change_passphrase(ctx, &pass, &kdf),
             VaultCmd::Purge { older_than, pass } => vault::purge(ctx, older_than, &pass),
             VaultCmd::Retention { days, off, pass } => vault::retention(ctx, days, off, &pass),
+            VaultCmd::Report { id, network, pass } => {
+                sync::vault_report(ctx, &id, network.as_deref(), &pass)
+            }
             VaultCmd::Wipe { yes } => vault::wipe(ctx, yes),
         },
         Command::Plates(PlatesCmd::Check { plate, state }) => {
@@ -586,7 +653,13 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
         Command::Alert(cmd) => match cmd {
             AlertCmd::New(args) => inbox::alert_new(ctx, &args),
             AlertCmd::Sign { file, key } => inbox::alert_sign(ctx, &file, &key),
+            AlertCmd::Publish { file, hub } => sync::alert_publish(ctx, &file, &hub),
         },
+        Command::Sync { hub } => sync::sync_cmd(ctx, hub.as_deref()),
+        Command::Outbox(OutboxCmd::List) => sync::outbox_list(ctx),
+        Command::Dispatch(DispatchCmd::Reports { hub, key, after }) => {
+            sync::dispatch_reports(ctx, &hub, &key, &after)
+        }
         Command::Push(cmd) => match cmd {
             PushCmd::Ingest { file, lang } => inbox::push_ingest(ctx, &file, lang),
             PushCmd::Seal {
@@ -595,6 +668,12 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                 out,
             } => inbox::push_seal(ctx, &alert_file, &to, &out),
             PushCmd::Wake { out } => inbox::push_wake(ctx, &out),
+            PushCmd::Subscribe {
+                endpoint,
+                region,
+                provider,
+                hub,
+            } => sync::push_subscribe(ctx, &endpoint, &region, &provider, hub.as_deref()),
             PushCmd::Key => inbox::push_key(ctx),
             PushCmd::Headlines { state } => inbox::push_headlines(ctx, state == "on"),
         },

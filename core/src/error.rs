@@ -91,6 +91,12 @@ pub enum Error {
     KeyStore(#[from] crate::keys::KeyStoreError),
     #[error("the WAL checkpoint could not complete because the database was busy")]
     CheckpointBusy,
+    /// Talking to a hub failed. `retryable` says whether trying again later can help.
+    #[error("network error: {reason}")]
+    Network {
+        reason: &'static str,
+        retryable: bool,
+    },
 }
 
 fn storage_code(e: &rusqlite::Error) -> String {

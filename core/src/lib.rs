@@ -9,9 +9,11 @@ pub mod error;
 pub mod inbox;
 pub mod keys;
 pub mod network;
+pub mod protocol;
 pub mod rights;
 pub mod seal;
 pub mod store;
+pub mod sync;
 pub mod vault;
 pub mod watchlist;
 

@@ -1,1 +1,523 @@
-//! End-to-end scenarios live in `tests/`; this crate has no library code.
+//! Test support for the end-to-end scenarios in `tests/`: a whole network made in code (keys,
+//! signed profile, a running hub), devices, and the network faults the scenarios inject.
+//!
+//! Everything here listens on 127.0.0.1 with an OS-assigned port and stops when dropped; nothing
+//! touches any other address.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_debug_implementations
+)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::{Duration as ChronoDuration, Utc};
+use silbato_core::crypto::SigningKey;
+use silbato_core::inbox::Inbox;
+use silbato_core::keys::FileKeyStore;
+use silbato_core::network::{AlertPolicy, DispatcherKey, NETWORK_KIND, NetworkProfile, Region};
+use silbato_core::protocol::DispatcherKeys;
+use silbato_core::rights::RightsLibrary;
+use silbato_core::sync::{HubClient, SyncConfig, SyncReport, SyncTargets};
+use silbato_core::watchlist::Watchlists;
+use silbato_hub::{HubConfig, RunningHub, push::Gateways};
+
+/// A network made in code: root key, two dispatchers (with report keys), a signed profile.
+pub struct TestNetwork {
+    pub dir: tempfile::TempDir,
+    pub root: SigningKey,
+    pub dispatchers: Vec<DispatcherKeys>,
+    pub profile: NetworkProfile,
+    pub profile_path: PathBuf,
+}
+
+impl TestNetwork {
+    /// `hub_url` goes into the profile; pass the proxy's URL when devices should go through one.
+    pub fn new(hub_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = SigningKey::generate().unwrap();
+        let dispatchers = vec![
+            DispatcherKeys::generate().unwrap(),
+            DispatcherKeys::generate().unwrap(),
+        ];
+        let now = Utc::now();
+        let profile = NetworkProfile {
+            format: 1,
+            network_id: "chi".into(),
+            name: "Chicago Rapid Response".into(),
+            version: 1,
+            issued: now.date_naive(),
+            hub_url: hub_url.into(),
+            regions: vec![
+                Region {
+                    code: "US-IL-CHI".into(),
+                    name: "Chicago".into(),
+                    polygon: None,
+                },
+                Region {
+                    code: "US-CA-LA".into(),
+                    name: "Los Angeles".into(),
+                    polygon: None,
+                },
+            ],
+            root_keys: vec![root.public_key()],
+            publisher_keys: vec![],
+            dispatcher_keys: dispatchers
+                .iter()
+                .enumerate()
+                .map(|(i, d)| DispatcherKey {
+                    key: d.signing.public_key(),
+                    name: ["Ana", "Luis"][i].into(),
+                    valid_from: now - ChronoDuration::days(1),
+                    valid_until: now + ChronoDuration::days(30),
+                    seal_key: Some(d.seal.public_key()),
+                })
+                .collect(),
+            alert_policy: AlertPolicy::default(),
+            hotlines: vec![],
+        };
+        let profile_path = dir.path().join("profile.json");
+        std::fs::write(&profile_path, Self::sign_profile(&profile, &root)).unwrap();
+        TestNetwork {
+            dir,
+            root,
+            dispatchers,
+            profile,
+            profile_path,
+        }
+    }
+
+    pub fn sign_profile(profile: &NetworkProfile, root: &SigningKey) -> Vec<u8> {
+        silbato_core::envelope::seal(NETWORK_KIND, &serde_json::to_vec(profile).unwrap(), &[root])
+            .unwrap()
+    }
+
+    pub fn profile_bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.profile_path).unwrap()
+    }
+
+    pub fn hub_config(&self) -> HubConfig {
+        let mut c = HubConfig::new(
+            "127.0.0.1:0",
+            self.dir.path().join("hub-data"),
+            &self.profile_path,
+        );
+        c.limits.requests_per_minute = 1_000_000;
+        c
+    }
+
+    pub fn start_hub(&self, gateways: Gateways) -> RunningHub {
+        silbato_hub::start(self.hub_config(), gateways).unwrap()
+    }
+}
+
+/// One phone: its own data directory with the rights library, the inbox and the watch-lists.
+pub struct Device {
+    pub dir: tempfile::TempDir,
+    pub rights: RightsLibrary,
+    pub inbox: Inbox,
+    pub watchlists: Watchlists,
+}
+
+impl Device {
+    pub fn new(net: &TestNetwork) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (rights, _) = RightsLibrary::open(dir.path()).unwrap();
+        let inbox = Inbox::open(dir.path(), &FileKeyStore::new(dir.path())).unwrap();
+        inbox
+            .install_network(&net.profile_bytes(), Some(&net.profile.fingerprint()))
+            .unwrap();
+        let watchlists = Watchlists::with_store(inbox.store().clone());
+        Device {
+            dir,
+            rights,
+            inbox,
+            watchlists,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn sync_with(&self, config: SyncConfig, now: chrono::DateTime<Utc>) -> SyncReport {
+        let client = HubClient::new(config).unwrap();
+        let targets = SyncTargets {
+            inbox: &self.inbox,
+            rights: &self.rights,
+            watchlists: &self.watchlists,
+        };
+        silbato_core::sync::sync(&client, &targets, now)
+    }
+}
+
+/// A small deterministic generator, so a failing fault run can be repeated exactly.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// A tokio runtime on its own thread serving `router` on 127.0.0.1:0, stopped on drop.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(router: axum::Router) -> Server {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+            // Stalled handlers may still be sleeping; don't wait for them.
+            rt.shutdown_timeout(Duration::from_millis(100));
+        });
+        Server {
+            addr,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// How often the fault proxy does each bad thing, in percent.
+#[derive(Debug, Clone, Copy)]
+pub struct Faults {
+    /// Forward the request, let the hub act, then break the response.
+    pub drop_response: u64,
+    /// Send the request to the hub twice.
+    pub duplicate_request: u64,
+    /// Answer 500 with `Retry-After` without forwarding.
+    pub error_500: u64,
+    /// Forward, then hold the response past the client's timeout.
+    pub stall: u64,
+    pub stall_for: Duration,
+}
+
+#[derive(Debug, Default)]
+pub struct FaultCounts {
+    pub forwarded: AtomicU64,
+    pub dropped: AtomicU64,
+    pub duplicated: AtomicU64,
+    pub errors: AtomicU64,
+    pub stalled: AtomicU64,
+}
+
+struct ProxyState {
+    upstream: String,
+    faults: Faults,
+    rng: Mutex<Lcg>,
+    client: reqwest::Client,
+    counts: Arc<FaultCounts>,
+}
+
+/// An HTTP proxy between devices and a hub that misbehaves on purpose.
+pub struct FaultProxy {
+    pub server: Server,
+    pub counts: Arc<FaultCounts>,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str, faults: Faults, seed: u64) -> FaultProxy {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let counts = Arc::new(FaultCounts::default());
+        let state = Arc::new(ProxyState {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            faults,
+            rng: Mutex::new(Lcg(seed)),
+            client: reqwest::Client::builder().build().unwrap(),
+            counts: counts.clone(),
+        });
+        let router = axum::Router::new().fallback(proxy).with_state(state);
+        FaultProxy {
+            server: Server::start(router),
+            counts,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+}
+
+async fn forward(
+    s: &ProxyState,
+    method: &reqwest::Method,
+    pq: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Option<(StatusCode, HeaderMap, Bytes)> {
+    let mut req = s
+        .client
+        .request(method.clone(), format!("{}{pq}", s.upstream))
+        .body(body.clone());
+    for (k, v) in headers {
+        if k != "host" && k != "content-length" {
+            req = req.header(k.as_str(), v.as_bytes());
+        }
+    }
+    let resp = req.send().await.ok()?;
+    let status = StatusCode::from_u16(resp.status().as_u16()).ok()?;
+    let mut h = HeaderMap::new();
+    for (k, v) in resp.headers() {
+        if k != "content-length"
+            && k != "transfer-encoding"
+            && k != "connection"
+            && let (Ok(name), Ok(value)) = (
+                axum::http::HeaderName::from_bytes(k.as_str().as_bytes()),
+                HeaderValue::from_bytes(v.as_bytes()),
+            )
+        {
+            h.insert(name, value);
+        }
+    }
+    let bytes = resp.bytes().await.ok()?;
+    s.counts.forwarded.fetch_add(1, Ordering::Relaxed);
+    Some((status, h, bytes))
+}
+
+async fn proxy(State(s): State<Arc<ProxyState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 8 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes())
+        .unwrap_or(reqwest::Method::GET);
+    let roll = |pct: u64| s.rng.lock().unwrap().below(100) < pct;
+    let f = s.faults;
+    if roll(f.error_500) {
+        s.counts.errors.fetch_add(1, Ordering::Relaxed);
+        return Response::builder()
+            .status(500)
+            .header("retry-after", "1")
+            .body(Body::from("{}"))
+            .unwrap();
+    }
+    if roll(f.duplicate_request) {
+        s.counts.duplicated.fetch_add(1, Ordering::Relaxed);
+        let _ = forward(&s, &method, &pq, &parts.headers, &body).await;
+    }
+    let Some((status, headers, bytes)) = forward(&s, &method, &pq, &parts.headers, &body).await
+    else {
+        return Response::builder().status(502).body(Body::empty()).unwrap();
+    };
+    if roll(f.stall) {
+        s.counts.stalled.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(f.stall_for).await;
+    }
+    let mut builder = Response::builder().status(status);
+    for (k, v) in &headers {
+        builder = builder.header(k, v);
+    }
+    if roll(f.drop_response) {
+        // The hub has acted; the device never gets the answer: the body breaks mid-stream.
+        s.counts.dropped.fetch_add(1, Ordering::Relaxed);
+        let half = bytes.slice(..bytes.len() / 2);
+        let stream = futures_util::stream::iter(vec![
+            Ok::<Bytes, std::io::Error>(half),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "dropped by the fault proxy",
+            )),
+        ]);
+        return builder
+            .header("content-length", bytes.len().to_string())
+            .body(Body::from_stream(stream))
+            .unwrap();
+    }
+    builder.body(Body::from(bytes)).unwrap()
+}
+
+/// A TCP relay that counts every byte in both directions: what "on the wire" means.
+pub struct ByteCounter {
+    pub addr: SocketAddr,
+    pub up: Arc<AtomicU64>,
+    pub down: Arc<AtomicU64>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ByteCounter {
+    pub fn start(upstream: SocketAddr) -> ByteCounter {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let (up, down) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let (u, d) = (up.clone(), down.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => break,
+                        Ok((client, _)) = listener.accept() => {
+                            let (u, d) = (u.clone(), d.clone());
+                            tokio::spawn(async move {
+                                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                                let (mut cr, mut cw) = client.into_split();
+                                let (mut sr, mut sw) = server.into_split();
+                                let a = relay(&mut cr, &mut sw, u);
+                                let b = relay(&mut sr, &mut cw, d);
+                                let _ = tokio::join!(a, b);
+                            });
+                        }
+                    }
+                }
+            });
+        });
+        ByteCounter {
+            addr,
+            up,
+            down,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.up.load(Ordering::Relaxed) + self.down.load(Ordering::Relaxed)
+    }
+
+    pub fn reset(&self) {
+        self.up.store(0, Ordering::Relaxed);
+        self.down.store(0, Ordering::Relaxed);
+    }
+}
+
+async fn relay(
+    from: &mut tokio::net::tcp::OwnedReadHalf,
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    count: Arc<AtomicU64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                count.fetch_add(n as u64, Ordering::Relaxed);
+                if to.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+impl Drop for ByteCounter {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A loopback UnifiedPush distributor: records every push a hub POSTs to `/push/{device}`.
+/// Pushes received, as (device, body).
+pub type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+pub struct PushReceiver {
+    pub server: Server,
+    pub received: Received,
+}
+
+impl PushReceiver {
+    pub fn start() -> PushReceiver {
+        let received: Received = Arc::default();
+        let r = received.clone();
+        let router = axum::Router::new().route(
+            "/push/{device}",
+            axum::routing::post(
+                move |axum::extract::Path(device): axum::extract::Path<String>, body: Bytes| {
+                    let r = r.clone();
+                    async move {
+                        r.lock().unwrap().push((device, body.to_vec()));
+                        StatusCode::CREATED
+                    }
+                },
+            ),
+        );
+        PushReceiver {
+            server: Server::start(router),
+            received,
+        }
+    }
+
+    pub fn endpoint(&self, device: &str) -> String {
+        format!("{}/push/{device}", self.server.url())
+    }
+
+    pub fn for_device(&self, device: &str) -> Vec<Vec<u8>> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(d, _)| d == device)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}

@@ -4,6 +4,7 @@
 pub mod inbox;
 pub mod organizer;
 pub mod rights;
+pub mod sync;
 pub mod vault;
 
 use std::io::Read;

@@ -32,9 +32,15 @@ pub fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), String>
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Reads a signing key: an Ed25519 key file, or the signing half of a dispatcher key file.
 pub fn load_key(path: &Path) -> Result<SigningKey, String> {
     let bytes = zeroize::Zeroizing::new(read_bounded(path, MAX_KEY_FILE)?);
-    SigningKey::from_key_file(&bytes).map_err(|e| e.to_string())
+    match SigningKey::from_key_file(&bytes) {
+        Ok(k) => Ok(k),
+        Err(first) => silbato_core::protocol::DispatcherKeys::from_key_file(&bytes)
+            .map(|d| d.signing)
+            .map_err(|_| first.to_string()),
+    }
 }
 
 pub fn keys_generate(ctx: &Ctx, out_path: &Path) -> Result<(), String> {

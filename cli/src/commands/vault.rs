@@ -310,7 +310,7 @@ fn open_vault(ctx: &Ctx, kdf: Option<&KdfArgs>) -> Result<Vault, String> {
     Ok(vault)
 }
 
-fn unlocked(ctx: &Ctx, pass: &PassArgs) -> Result<Vault, String> {
+pub fn unlocked(ctx: &Ctx, pass: &PassArgs) -> Result<Vault, String> {
     let vault = open_vault(ctx, None)?;
     if vault.state() == VaultState::NotInitialized {
         return Err("no vault here yet: run `silbato vault init` first".into());

@@ -9,6 +9,7 @@
 //! text in an error or a log.
 
 pub mod alert;
+pub mod cap;
 pub mod geo;
 pub mod push;
 
@@ -40,7 +41,7 @@ const INBOX_CANARY_AAD: &[u8] = b"inbox.db/inbox_meta/canary/v2";
 
 pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
     name: "inbox",
-    migrations: crate::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts"),
+    migrations: crate::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts", 3 => "003_sync"),
     // Alerts come again with the next sync; an fsync per commit buys nothing here.
     full_sync: false,
     secure_delete: true,
@@ -167,6 +168,18 @@ pub struct AlertView {
     pub read: bool,
     /// Names of the dispatchers whose signatures verified.
     pub signed_by: Vec<String>,
+}
+
+/// A sealed report waiting for the hub.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    pub id: String,
+    pub network_id: String,
+    pub bytes: u64,
+    pub created_at: i64,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
 }
 
 /// A place the family cares about. Stored encrypted; never leaves the device.
@@ -355,7 +368,11 @@ impl Inbox {
         bytes: &[u8],
         now: DateTime<Utc>,
     ) -> Result<IngestOutcome> {
-        let (alert, payload, signers) = match verify_alert(tx, bytes, now)? {
+        let VerifiedAlert {
+            alert,
+            payload,
+            signers,
+        } = match verify_alert(tx, bytes, now)? {
             Ok(v) => v,
             Err(r) => return Ok(IngestOutcome::Rejected(r)),
         };
@@ -542,6 +559,124 @@ impl Inbox {
             )?)
         })?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    // ---- sync state and the outbox ----
+
+    /// Ingests one page of a pull and moves the cursor, in one transaction: after a crash the pull
+    /// resumes from the last page fully applied, never skipping or half-applying one.
+    pub fn ingest_page(
+        &self,
+        envelopes: &[Vec<u8>],
+        now: DateTime<Utc>,
+        cursor_name: &str,
+        cursor: &str,
+    ) -> Result<Vec<IngestOutcome>> {
+        self.store.write(|tx| {
+            let outcomes = envelopes
+                .iter()
+                .map(|b| self.ingest_in(tx, b, now))
+                .collect::<Result<Vec<_>>>()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO sync_state (name, value) VALUES (?1, ?2)",
+                params![cursor_name, cursor],
+            )?;
+            Ok(outcomes)
+        })
+    }
+
+    pub fn sync_state(&self, name: &str) -> Result<Option<String>> {
+        self.store.read(|c| {
+            Ok(c.query_row(
+                "SELECT value FROM sync_state WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn set_sync_state(&self, name: &str, value: Option<&str>) -> Result<()> {
+        self.store.write(|tx| {
+            match value {
+                Some(v) => tx.execute(
+                    "INSERT OR REPLACE INTO sync_state (name, value) VALUES (?1, ?2)",
+                    params![name, v],
+                )?,
+                None => tx.execute("DELETE FROM sync_state WHERE name = ?1", [name])?,
+            };
+            Ok(())
+        })
+    }
+
+    /// Queues a sealed report to go out with the next sync. Returns its idempotency key.
+    pub fn queue_report(
+        &self,
+        network_id: &str,
+        sealed: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let id = crate::protocol::idempotency_key(sealed);
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO outbox (id, network_id, sealed, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![id, network_id, sealed, ts(now)],
+            )?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, network_id, length(sealed), created_at, attempts, next_attempt_at, last_error FROM outbox ORDER BY created_at, id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    network_id: r.get(1)?,
+                    bytes: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                    created_at: r.get(3)?,
+                    attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
+                    next_attempt_at: r.get(5)?,
+                    last_error: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Reports whose next attempt is due, with their sealed bytes.
+    pub(crate) fn due_reports(&self, now: DateTime<Utc>) -> Result<Vec<(String, Vec<u8>, u32)>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, sealed, attempts FROM outbox WHERE next_attempt_at <= ?1 ORDER BY created_at, id")?;
+            let rows = stmt.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?, u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX))))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    pub(crate) fn report_sent(&self, id: &str) -> Result<()> {
+        self.store.write(|tx| {
+            Ok(tx
+                .execute("DELETE FROM outbox WHERE id = ?1", [id])
+                .map(|_| ())?)
+        })
+    }
+
+    pub(crate) fn report_deferred(
+        &self,
+        id: &str,
+        next_attempt: DateTime<Utc>,
+        error: &'static str,
+    ) -> Result<()> {
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, ts(next_attempt), error],
+            )?;
+            Ok(())
+        })
     }
 
     // ---- places and regions ----
@@ -819,30 +954,47 @@ impl RelevanceContext {
     }
 }
 
-/// Checks an envelope against every rule that does not need the inbox's own state (duplicates
-/// and conflicts are checked by the caller). Signatures first, over the exact bytes; the payload
-/// is parsed only after they verify.
-#[allow(clippy::type_complexity)]
+/// An alert that passed every rule that needs no inbox state.
+#[derive(Debug, Clone)]
+pub struct VerifiedAlert {
+    pub alert: Alert,
+    /// The exact payload bytes the signatures cover.
+    pub payload: Vec<u8>,
+    /// Distinct dispatcher keys whose signatures verified and were valid.
+    pub signers: Vec<PublicKey>,
+}
+
 fn verify_alert(
     c: &Connection,
     bytes: &[u8],
     now: DateTime<Utc>,
-) -> Result<std::result::Result<(Alert, Vec<u8>, Vec<PublicKey>), Rejection>> {
+) -> Result<std::result::Result<VerifiedAlert, Rejection>> {
+    // Only confirmed networks count: a profile whose fingerprint nobody compared yet cannot alert.
+    let profiles: Vec<NetworkProfile> = network::load_all_confirmed(c)?;
+    Ok(verify_alert_envelope(&profiles, bytes, now))
+}
+
+/// Checks an envelope against every rule that needs no inbox state (duplicates and conflicts are
+/// the caller's), for the networks in `profiles`: signatures first, over the exact bytes; the
+/// payload is parsed only after they verify. A hub uses this too, with its own network's profile.
+pub fn verify_alert_envelope(
+    profiles: &[NetworkProfile],
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> std::result::Result<VerifiedAlert, Rejection> {
     if bytes.len() > MAX_ALERT_ENVELOPE {
-        return Ok(Err(Rejection::TooLarge));
+        return Err(Rejection::TooLarge);
     }
     let env = match Envelope::parse(bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
         Ok(e) => e,
-        Err(Error::TooLarge { .. }) => return Ok(Err(Rejection::TooLarge)),
-        Err(Error::UntrustedKey { .. }) => return Ok(Err(Rejection::UnknownKey)),
-        Err(Error::BadSignature { .. }) => return Ok(Err(Rejection::BadSignature)),
-        Err(_) => return Ok(Err(Rejection::Malformed)),
+        Err(Error::TooLarge { .. }) => return Err(Rejection::TooLarge),
+        Err(Error::UntrustedKey { .. }) => return Err(Rejection::UnknownKey),
+        Err(Error::BadSignature { .. }) => return Err(Rejection::BadSignature),
+        Err(_) => return Err(Rejection::Malformed),
     };
     if env.payload.len() > MAX_ALERT_PAYLOAD {
-        return Ok(Err(Rejection::TooLarge));
+        return Err(Rejection::TooLarge);
     }
-    // Only confirmed networks count: a profile whose fingerprint nobody compared yet cannot alert.
-    let profiles: Vec<NetworkProfile> = network::load_all_confirmed(c)?;
     // Every network with a dispatcher among the signers is tried: a profile that merely lists
     // another network's key must not shadow the real one.
     let candidates: Vec<&NetworkProfile> = profiles
@@ -854,34 +1006,34 @@ fn verify_alert(
         })
         .collect();
     if candidates.is_empty() {
-        return Ok(Err(Rejection::UnknownKey));
+        return Err(Rejection::UnknownKey);
     }
-    let mut outcome = Err(Rejection::BadSignature);
+    let mut outcome = Rejection::BadSignature;
     let mut chosen = None;
     for net in candidates {
         let Ok(signers) = env.verify(DocKind::Envelope, |k| net.dispatcher(k).is_some()) else {
             continue;
         };
         let Ok(alert) = serde_json::from_slice::<Alert>(&env.payload) else {
-            return Ok(Err(Rejection::Malformed));
+            return Err(Rejection::Malformed);
         };
         if alert.validate().is_err() {
-            return Ok(Err(Rejection::Malformed));
+            return Err(Rejection::Malformed);
         }
         if alert.network == net.network_id {
             chosen = Some((net, signers, alert));
             break;
         }
-        outcome = Err(Rejection::UnknownNetwork);
+        outcome = Rejection::UnknownNetwork;
     }
     let Some((net, signers, alert)) = chosen else {
-        return Ok(outcome);
+        return Err(outcome);
     };
     if alert.sent > now + MAX_CLOCK_SKEW {
-        return Ok(Err(Rejection::FromTheFuture));
+        return Err(Rejection::FromTheFuture);
     }
     if alert.expires <= now {
-        return Ok(Err(Rejection::Expired));
+        return Err(Rejection::Expired);
     }
     // A key counts only inside its window, both when the alert says it was sent and now: an
     // expired key cannot sign a backdated alert.
@@ -900,11 +1052,15 @@ fn verify_alert(
     let need = required_signatures(&net.alert_policy, &alert);
     let have = u8::try_from(in_window.len()).unwrap_or(u8::MAX);
     if have < need {
-        return Ok(Err(if in_window.len() < signers.len() {
+        return Err(if in_window.len() < signers.len() {
             Rejection::KeyOutsideValidity
         } else {
             Rejection::NotEnoughSignatures { have, need }
-        }));
+        });
     }
-    Ok(Ok((alert, env.payload, in_window)))
+    Ok(VerifiedAlert {
+        alert,
+        payload: env.payload,
+        signers: in_window,
+    })
 }

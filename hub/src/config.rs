@@ -1,0 +1,210 @@
+//! The hub's configuration: one TOML file (see `docs/hub.md`).
+//!
+//! Relative paths resolve against the directory of the configuration file, so a deployment is a
+//! directory an operator can move as a whole. This module only reads and checks the file; the
+//! documents it names are verified when the hub opens.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::HubError;
+use crate::push::PushConfig;
+
+/// Default allowance per client address (tokens per minute; a client may burst up to it).
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
+/// Default largest request body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024;
+/// Default days a report stays after a dispatcher first fetched it.
+pub const DEFAULT_DELIVERED_REPORTS_DAYS: u32 = 30;
+/// Default days an alert stays after it expired (it is no longer served once expired).
+pub const DEFAULT_EXPIRED_ALERTS_DAYS: u32 = 7;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    /// Address to listen on, `host:port` (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Where `hub.db` lives; created if missing.
+    pub data_dir: PathBuf,
+    /// The network's signed profile file, served at `GET /v1/network`.
+    pub network_profile: PathBuf,
+    /// Signed content packs, one `<pack_id>.json` each, served at `GET /v1/packs/{id}`.
+    #[serde(default)]
+    pub packs_dir: Option<PathBuf>,
+    /// The signed plate watch-list, served at `GET /v1/watchlist`.
+    #[serde(default)]
+    pub watchlist: Option<PathBuf>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub retention: Retention,
+    #[serde(default)]
+    pub push: PushConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Requests per minute per client address (IPv6: per /64), kept in memory only.
+    pub requests_per_minute: u32,
+    /// Largest request body accepted (sealed reports are also capped at 512 KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Reports are deleted this many days after a dispatcher first fetched them.
+    pub delivered_reports_days: u32,
+    /// Alerts are deleted this many days after they expired.
+    pub expired_alerts_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            delivered_reports_days: DEFAULT_DELIVERED_REPORTS_DAYS,
+            expired_alerts_days: DEFAULT_EXPIRED_ALERTS_DAYS,
+        }
+    }
+}
+
+impl HubConfig {
+    /// A configuration with every optional part at its default.
+    pub fn new(
+        listen: impl Into<String>,
+        data_dir: impl Into<PathBuf>,
+        network_profile: impl Into<PathBuf>,
+    ) -> HubConfig {
+        HubConfig {
+            listen: listen.into(),
+            data_dir: data_dir.into(),
+            network_profile: network_profile.into(),
+            packs_dir: None,
+            watchlist: None,
+            limits: Limits::default(),
+            retention: Retention::default(),
+            push: PushConfig::default(),
+        }
+    }
+
+    /// Reads the TOML file at `path`; relative paths in it resolve against its directory.
+    pub fn from_file(path: &Path) -> Result<HubConfig, HubError> {
+        let text = std::fs::read_to_string(path).map_err(|e| HubError::Config {
+            reason: format!("cannot read {}: {e}", path.display()),
+        })?;
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        HubConfig::from_toml(&text, base)
+    }
+
+    /// Parses configuration text; relative paths resolve against `base`.
+    pub fn from_toml(text: &str, base: &Path) -> Result<HubConfig, HubError> {
+        let mut config: HubConfig = toml::from_str(text).map_err(|e| HubError::Config {
+            // toml's message quotes the offending line of the operator's own file: fine here.
+            reason: e.to_string(),
+        })?;
+        config.resolve(base);
+        config.check()?;
+        Ok(config)
+    }
+
+    fn resolve(&mut self, base: &Path) {
+        let abs = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        abs(&mut self.data_dir);
+        abs(&mut self.network_profile);
+        if let Some(p) = &mut self.packs_dir {
+            abs(p);
+        }
+        if let Some(p) = &mut self.watchlist {
+            abs(p);
+        }
+    }
+
+    /// Checks the values that need no file: limits in range.
+    pub fn check(&self) -> Result<(), HubError> {
+        let bad = |reason: &str| {
+            Err(HubError::Config {
+                reason: reason.to_owned(),
+            })
+        };
+        if self.listen.trim().is_empty() {
+            return bad("listen must be an address like 127.0.0.1:8080");
+        }
+        if self.limits.requests_per_minute == 0 {
+            return bad("limits.requests_per_minute must be at least 1");
+        }
+        if self.limits.max_body_bytes < 1024 || self.limits.max_body_bytes > 64 * 1024 * 1024 {
+            return bad("limits.max_body_bytes must be between 1 KiB and 64 MiB");
+        }
+        if self.retention.delivered_reports_days > 3650 || self.retention.expired_alerts_days > 3650
+        {
+            return bad("retention periods are at most 3650 days");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = HubConfig::from_toml(
+            "listen = \"127.0.0.1:8080\"\ndata_dir = \"data\"\nnetwork_profile = \"/etc/silbato/network.json\"\npacks_dir = \"packs\"\n",
+            Path::new("/srv/hub"),
+        )
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/hub/data"));
+        assert_eq!(
+            c.network_profile,
+            PathBuf::from("/etc/silbato/network.json")
+        );
+        assert_eq!(c.packs_dir, Some(PathBuf::from("/srv/hub/packs")));
+        assert_eq!(c.watchlist, None);
+        assert_eq!(c.limits.requests_per_minute, 600);
+        assert_eq!(c.limits.max_body_bytes, 512 * 1024);
+        assert_eq!(c.retention.delivered_reports_days, 30);
+    }
+
+    #[test]
+    fn sections_and_errors() {
+        let c = HubConfig::from_toml(
+            "listen = \"0.0.0.0:80\"\ndata_dir = \"d\"\nnetwork_profile = \"n.json\"\n[limits]\nrequests_per_minute = 5\n[retention]\ndelivered_reports_days = 2\n[push]\n",
+            Path::new("/x"),
+        )
+        .unwrap();
+        assert_eq!(c.limits.requests_per_minute, 5);
+        assert_eq!(c.limits.max_body_bytes, 512 * 1024);
+        assert_eq!(c.retention.delivered_reports_days, 2);
+        assert!(HubConfig::from_toml("listen = \"x\"\n", Path::new("/")).is_err());
+        assert!(
+            HubConfig::from_toml(
+                "listen = \"a:1\"\ndata_dir = \"d\"\nnetwork_profile = \"n\"\nunknown = 1\n",
+                Path::new("/")
+            )
+            .is_err()
+        );
+        assert!(
+            HubConfig::from_toml(
+                "listen = \"a:1\"\ndata_dir = \"d\"\nnetwork_profile = \"n\"\n[limits]\nrequests_per_minute = 0\n",
+                Path::new("/")
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,611 @@
+//! The HTTP API, protocol v1 (`silbato_core::protocol`): handlers, body and query parsing, the
+//! rate-limit and access-log middleware.
+//!
+//! Every error is an `ErrorBody`. The access log has the method, the route template, the status
+//! and the latency — never a body, a query string, an idempotency key, an endpoint or an address.
+
+use std::pin::Pin;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{ConnectInfo, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use silbato_core::crypto::{random_fill, sha256_hex};
+use silbato_core::inbox::verify_alert_envelope;
+use silbato_core::protocol::{
+    AlertPosted, AlertsPage, HEADER_DATE, HEADER_IDEMPOTENCY, HEADER_KEY, HEADER_SIGNATURE,
+    MAX_PAGE_LIMIT, MAX_REPORT_BYTES, PushSubscription, ReportReceipt, ReportsPage,
+    SealedReportItem, b64, valid_region, verify_request,
+};
+
+use crate::Hub;
+use crate::db::{self, AlertInsert, NewAlert, ReportInsert};
+use crate::documents::Doc;
+use crate::error::ApiError;
+use crate::fanout;
+use crate::listener::Peer;
+
+/// Default page size for alerts and reports.
+pub const DEFAULT_PAGE_LIMIT: u32 = 100;
+/// Most region codes one alerts query may name.
+pub const MAX_QUERY_REGIONS: usize = 32;
+/// Largest push subscription body.
+const MAX_SUBSCRIPTION_BYTES: usize = 16 * 1024;
+/// How much of an oversized body is read and dropped so the client can read its 413 answer
+/// (closing on an unread body makes many clients see a reset instead).
+const DRAIN_BYTES: usize = 1024 * 1024;
+
+pub fn router(hub: Hub) -> Router {
+    Router::new()
+        .route("/v1/network", get(get_network))
+        .route("/v1/packs/{id}", get(get_pack))
+        .route("/v1/watchlist", get(get_watchlist))
+        .route("/v1/alerts", get(get_alerts).post(post_alert))
+        .route("/v1/reports", get(get_reports).post(post_report))
+        .route(
+            "/v1/push/subscriptions",
+            axum::routing::post(post_subscription).delete(delete_subscription),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(hub.clone(), rate_limit))
+        .layer(middleware::from_fn(access_log))
+        .with_state(hub)
+}
+
+// ---- middleware ----
+
+async fn rate_limit(State(hub): State<Hub>, req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0);
+    if let Some(ip) = peer
+        && let Err(wait) = hub.inner.limiter.check(ip, Instant::now())
+    {
+        return ApiError::rate_limited(wait).into_response();
+    }
+    next.run(req).await
+}
+
+async fn access_log(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+// ---- helpers ----
+
+/// Runs storage or file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::unavailable())?
+}
+
+/// Reads the whole body, at most `limit` bytes; more is `413`.
+async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > (limit + DRAIN_BYTES) as u64) {
+        return Err(ApiError::too_large(limit));
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    loop {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => break,
+            Some(Err(_)) => return Err(ApiError::bad_request("the body could not be read")),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    seen = seen.saturating_add(data.len());
+                    if seen > limit + DRAIN_BYTES {
+                        return Err(ApiError::too_large(limit));
+                    }
+                    if seen <= limit {
+                        buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(Bytes::from(buf))
+}
+
+fn hex_nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hi = hex_nibble(*bytes.get(i + 1)?)?;
+                let lo = hex_nibble(*bytes.get(i + 2)?)?;
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `a=1&b=2&a=3` into pairs, in order, keys repeated as given.
+fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(q) = uri.query() else {
+        return Ok(Vec::new());
+    };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            match (percent_decode(k), percent_decode(v)) {
+                (Some(k), Some(v)) => Ok((k, v)),
+                _ => Err(ApiError::bad_request("the query string is malformed")),
+            }
+        })
+        .collect()
+}
+
+/// Cursor and page size from `after` and `limit`.
+fn paging(pairs: &[(String, String)]) -> Result<(i64, usize), ApiError> {
+    let mut after = 0i64;
+    let mut limit = DEFAULT_PAGE_LIMIT;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "after" if v.is_empty() => after = 0,
+            "after" => {
+                after = v
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| i64::try_from(n).ok())
+                    .ok_or_else(|| {
+                        ApiError::bad_request("after must be a cursor from a previous page")
+                    })?;
+            }
+            "limit" => {
+                limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ApiError::bad_request("limit must be a positive number"))?
+                    .min(MAX_PAGE_LIMIT);
+            }
+            _ => {}
+        }
+    }
+    Ok((after, usize::try_from(limit).unwrap_or(100)))
+}
+
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
+fn serve_doc(headers: &HeaderMap, doc: Doc) -> Response {
+    let etag = HeaderValue::from_str(&doc.etag).ok();
+    let mut response = if etag_matches(headers, &doc.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = doc.bytes.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    };
+    let h = response.headers_mut();
+    if let Some(etag) = etag {
+        h.insert(header::ETAG, etag);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn new_report_id() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    random_fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn valid_idempotency_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+// ---- documents ----
+
+async fn get_network(State(hub): State<Hub>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let doc = blocking(move || Ok(hub.inner.docs.profile().doc)).await?;
+    Ok(serve_doc(&headers, doc))
+}
+
+async fn get_pack(
+    State(hub): State<Hub>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let doc = blocking(move || Ok(hub.inner.docs.pack(&id))).await?;
+    let doc = doc.ok_or_else(|| ApiError::not_found("no such pack"))?;
+    Ok(serve_doc(&headers, doc))
+}
+
+async fn get_watchlist(State(hub): State<Hub>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let doc = blocking(move || Ok(hub.inner.docs.watchlist())).await?;
+    let doc = doc.ok_or_else(|| ApiError::not_found("this hub publishes no watch-list"))?;
+    Ok(serve_doc(&headers, doc))
+}
+
+// ---- alerts ----
+
+async fn get_alerts(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
+    let pairs = query_pairs(&uri)?;
+    let (after, limit) = paging(&pairs)?;
+    let mut regions: Vec<String> = Vec::new();
+    for (k, v) in &pairs {
+        if k == "region" {
+            if !valid_region(v) {
+                return Err(ApiError::bad_request("a region is a code like US-IL-CHI"));
+            }
+            if !regions.contains(v) {
+                regions.push(v.clone());
+            }
+        }
+    }
+    if regions.len() > MAX_QUERY_REGIONS {
+        return Err(ApiError::bad_request("at most 32 regions per query"));
+    }
+    let rows = blocking(move || {
+        Ok(db::alerts_page(
+            &hub.inner.store,
+            after,
+            &regions,
+            limit,
+            Utc::now(),
+        )?)
+    })
+    .await?;
+    Ok(axum::Json(AlertsPage {
+        alerts: rows.envelopes.iter().map(|e| b64(e)).collect(),
+        next: rows.next.to_string(),
+        more: rows.more,
+    })
+    .into_response())
+}
+
+async fn post_alert(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let body = read_body(&headers, body, hub.inner.config.limits.max_body_bytes).await?;
+    let h = hub.clone();
+    let (posted, created) = blocking(move || {
+        let profile = h.inner.docs.profile();
+        let now = Utc::now();
+        let verified = verify_alert_envelope(std::slice::from_ref(&profile.profile), &body, now)
+            .map_err(|r| ApiError::rejected(format!("alert refused: {r}")))?;
+        let alert = &verified.alert;
+        let payload_sha256 = sha256_hex(&verified.payload);
+        let inserted = db::insert_alert(
+            &h.inner.store,
+            &NewAlert {
+                id: &alert.id,
+                payload_sha256: &payload_sha256,
+                envelope: &body,
+                regions: &alert.area.regions,
+                expires: alert.expires,
+            },
+            now,
+        )?;
+        match inserted {
+            AlertInsert::Conflict => Err(ApiError::conflict(
+                "an alert with this id but different contents is already here",
+            )),
+            AlertInsert::Duplicate => Ok((
+                AlertPosted {
+                    id: alert.id.clone(),
+                    duplicate: true,
+                    fanout: 0,
+                },
+                None,
+            )),
+            AlertInsert::New { .. } => {
+                let subs = db::matching_subscriptions(&h.inner.store, &alert.area.regions)?;
+                let n = subs.len() as u64;
+                if n > 0 {
+                    // Registered before the answer goes out, so waiting for idle includes it.
+                    h.inner.fanout.begin(n);
+                }
+                Ok((
+                    AlertPosted {
+                        id: alert.id.clone(),
+                        duplicate: false,
+                        fanout: n,
+                    },
+                    Some((body, subs)),
+                ))
+            }
+        }
+    })
+    .await?;
+    let status = match created {
+        Some((envelope, subs)) => {
+            if !subs.is_empty() {
+                tokio::spawn(fanout::run(
+                    hub.inner.store.clone(),
+                    hub.inner.gateways.clone(),
+                    hub.inner.fanout.clone(),
+                    std::sync::Arc::new(envelope.to_vec()),
+                    subs,
+                ));
+            }
+            StatusCode::CREATED
+        }
+        None => StatusCode::OK,
+    };
+    Ok((status, axum::Json(posted)).into_response())
+}
+
+// ---- reports ----
+
+async fn post_report(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let key = header_str(&headers, HEADER_IDEMPOTENCY)
+        .filter(|k| valid_idempotency_key(k))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "an Idempotency-Key header of 1 to 64 letters, digits, _ or - is required",
+            )
+        })?
+        .to_owned();
+    let limit = MAX_REPORT_BYTES.min(hub.inner.config.limits.max_body_bytes);
+    let sealed = read_body(&headers, body, limit).await?;
+    if sealed.is_empty() {
+        return Err(ApiError::bad_request("the report is empty"));
+    }
+    let outcome = blocking(move || {
+        let id = new_report_id()?;
+        Ok(db::insert_report(
+            &hub.inner.store,
+            &id,
+            &key,
+            &sealed,
+            Utc::now(),
+        )?)
+    })
+    .await?;
+    match outcome {
+        ReportInsert::New { id } => Ok((
+            StatusCode::CREATED,
+            axum::Json(ReportReceipt {
+                id,
+                duplicate: false,
+            }),
+        )
+            .into_response()),
+        ReportInsert::Duplicate { id } => Ok((
+            StatusCode::OK,
+            axum::Json(ReportReceipt {
+                id,
+                duplicate: true,
+            }),
+        )
+            .into_response()),
+        ReportInsert::Conflict => Err(ApiError::conflict(
+            "this idempotency key was used for a different report",
+        )),
+    }
+}
+
+async fn get_reports(
+    State(hub): State<Hub>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let profile = hub.inner.docs.profile().profile;
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    verify_request(
+        header_str(&headers, HEADER_KEY),
+        header_str(&headers, HEADER_DATE),
+        header_str(&headers, HEADER_SIGNATURE),
+        "GET",
+        path_and_query,
+        b"",
+        now,
+        |k| {
+            profile
+                .dispatcher(k)
+                .is_some_and(|d| d.valid_from <= now && now < d.valid_until)
+        },
+    )
+    .map_err(|_| ApiError::unauthorized())?;
+    let (after, limit) = paging(&query_pairs(&uri)?)?;
+    let rows = blocking(move || Ok(db::reports_page(&hub.inner.store, after, limit, now)?)).await?;
+    Ok(axum::Json(ReportsPage {
+        reports: rows
+            .reports
+            .into_iter()
+            .map(|r| SealedReportItem {
+                id: r.id,
+                received_at: r.received_at,
+                sealed: b64(&r.sealed),
+            })
+            .collect(),
+        next: rows.next.to_string(),
+        more: rows.more,
+    })
+    .into_response())
+}
+
+// ---- push subscriptions ----
+
+async fn post_subscription(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limit = MAX_SUBSCRIPTION_BYTES.min(hub.inner.config.limits.max_body_bytes);
+    let body = read_body(&headers, body, limit).await?;
+    // serde's message can quote the input: say only what was expected.
+    let sub: PushSubscription = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("the body is not a push subscription"))?;
+    sub.validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let provider = db::provider_name(sub.provider);
+    if hub.inner.gateways.for_provider(provider).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "this hub does not deliver through {provider}"
+        )));
+    }
+    let mut regions: Vec<String> = Vec::with_capacity(sub.regions.len());
+    for r in sub.regions {
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    blocking(move || {
+        Ok(db::upsert_subscription(
+            &hub.inner.store,
+            sub.provider,
+            &sub.endpoint,
+            &sub.push_key,
+            &regions,
+            Utc::now(),
+        )?)
+    })
+    .await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unsubscribe {
+    endpoint: String,
+}
+
+async fn delete_subscription(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limit = MAX_SUBSCRIPTION_BYTES.min(hub.inner.config.limits.max_body_bytes);
+    let body = read_body(&headers, body, limit).await?;
+    let un: Unsubscribe = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("the body is {\"endpoint\": ...}"))?;
+    if un.endpoint.is_empty() || un.endpoint.len() > 2048 {
+        return Err(ApiError::bad_request(
+            "a push endpoint is 1 to 2048 characters",
+        ));
+    }
+    // The same answer whether or not it was subscribed.
+    blocking(move || Ok(db::delete_subscription(&hub.inner.store, &un.endpoint)?)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_decode_and_repeat() {
+        let uri: Uri = "/v1/alerts?region=US-IL&region=US%2DCA&after=7&limit=9&x"
+            .parse()
+            .unwrap();
+        let pairs = query_pairs(&uri).unwrap();
+        assert_eq!(pairs[1], ("region".to_owned(), "US-CA".to_owned()));
+        assert_eq!(paging(&pairs).unwrap(), (7, 9));
+        let bad: Uri = "/v1/alerts?after=%zz".parse().unwrap();
+        assert!(query_pairs(&bad).is_err());
+        let big = vec![("limit".to_owned(), "100000".to_owned())];
+        assert_eq!(paging(&big).unwrap().1, MAX_PAGE_LIMIT as usize);
+        assert!(paging(&[("after".to_owned(), "x1".to_owned())]).is_err());
+        assert!(paging(&[("limit".to_owned(), "0".to_owned())]).is_err());
+        assert_eq!(paging(&[]).unwrap(), (0, 100));
+    }
+
+    #[test]
+    fn etags_compare_weakly_in_lists() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", W/\"b\""),
+        );
+        assert!(etag_matches(&h, "\"b\""));
+        assert!(etag_matches(&h, "\"a\""));
+        assert!(!etag_matches(&h, "\"c\""));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(etag_matches(&h, "\"c\""));
+    }
+
+    #[test]
+    fn idempotency_keys() {
+        assert!(valid_idempotency_key("abc_DEF-123"));
+        assert!(!valid_idempotency_key(""));
+        assert!(!valid_idempotency_key(&"a".repeat(65)));
+        assert!(!valid_idempotency_key("a b"));
+        assert!(!valid_idempotency_key("é"));
+    }
+}
