@@ -75,6 +75,8 @@ enum Command {
     /// Push payloads: ingest (devices), seal (hubs, tests).
     #[command(subcommand)]
     Push(PushCmd),
+    /// Start a hub on 127.0.0.1 and walk the three journeys, narrated.
+    Demo,
     /// Sync with the hub: profile, packs, watch-list, alerts, and the outbox of reports.
     Sync {
         /// Default: the hub of every confirmed network.
@@ -175,6 +177,21 @@ enum AlertCmd {
         file: PathBuf,
         #[arg(long, value_name = "KEYFILE")]
         key: PathBuf,
+    },
+    /// Print an alert as CAP 1.2 XML.
+    ToCap {
+        file: PathBuf,
+        /// CAP `sender`; default: the network id.
+        #[arg(long)]
+        sender: Option<String>,
+    },
+    /// Read CAP 1.2 XML into an unsigned alert (then `alert sign`).
+    FromCap {
+        file: PathBuf,
+        #[arg(long, value_name = "ID")]
+        network: String,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Send a signed alert to the hub (it checks the network's policy too).
     Publish {
@@ -654,7 +671,12 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             AlertCmd::New(args) => inbox::alert_new(ctx, &args),
             AlertCmd::Sign { file, key } => inbox::alert_sign(ctx, &file, &key),
             AlertCmd::Publish { file, hub } => sync::alert_publish(ctx, &file, &hub),
+            AlertCmd::ToCap { file, sender } => inbox::alert_to_cap(ctx, &file, sender.as_deref()),
+            AlertCmd::FromCap { file, network, out } => {
+                inbox::alert_from_cap(ctx, &file, &network, out.as_deref())
+            }
         },
+        Command::Demo => commands::demo::demo(ctx),
         Command::Sync { hub } => sync::sync_cmd(ctx, hub.as_deref()),
         Command::Outbox(OutboxCmd::List) => sync::outbox_list(ctx),
         Command::Dispatch(DispatchCmd::Reports { hub, key, after }) => {

@@ -717,3 +717,17 @@ fn organizer_network_dispatchers_and_a_family_inbox() {
     );
     assert_eq!(huge.code(), 1);
 }
+
+#[test]
+fn the_demo_walks_the_three_journeys() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = silbato(dir.path(), &["demo", "--json"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let out = run.json();
+    assert_eq!(out["ok"], true);
+    let steps = out["steps"].to_string();
+    assert!(
+        steps.contains("refuses") && steps.contains("received 0 pushes"),
+        "{steps}"
+    );
+}

@@ -15,11 +15,12 @@ use silbato_core::store::Store;
 use tokio::task::JoinSet;
 
 use crate::db::{self, Subscriber};
-use crate::push::{Gateways, PushError};
+use crate::push::{self, Gateways, PushError};
 
 /// Sends in flight at once, per alert.
 pub const MAX_IN_FLIGHT: usize = 64;
-/// Push services carry about 4 KB; a larger sealed alert goes as a wake-up instead.
+/// Push services carry about 4 KB; a larger sealed alert goes as a wake-up instead (see
+/// [`payload_limit`] for providers that carry less).
 pub const MAX_PUSH_PAYLOAD: usize = 4000;
 /// Tries per subscription, the first included.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -119,9 +120,15 @@ enum Outcome {
     Retry(Delivery, Duration),
 }
 
+/// The largest payload worth sealing for `provider`: 4000 bytes, or less where the provider
+/// carries less (FCM and APNs base64 the payload inside a 4 KiB message).
+pub fn payload_limit(provider: &str) -> usize {
+    push::max_payload(provider).map_or(MAX_PUSH_PAYLOAD, |m| m.min(MAX_PUSH_PAYLOAD))
+}
+
 fn payload_for(envelope: &[u8], sub: &Subscriber) -> (Vec<u8>, bool) {
     match seal_for_device(envelope, &sub.push_key) {
-        Ok(p) if p.len() <= MAX_PUSH_PAYLOAD => (p, false),
+        Ok(p) if p.len() <= payload_limit(&sub.provider) => (p, false),
         _ => (wake_payload(), true),
     }
 }
@@ -245,6 +252,14 @@ mod tests {
         assert_eq!(backoff(30, None), MAX_RETRY_DELAY);
         assert_eq!(backoff(0, Some(7)), Duration::from_secs(7));
         assert_eq!(backoff(0, Some(86_400)), MAX_RETRY_DELAY);
+    }
+
+    #[test]
+    fn payload_limits_follow_the_provider() {
+        assert_eq!(payload_limit("webpush"), MAX_PUSH_PAYLOAD);
+        assert!(payload_limit("fcm") < MAX_PUSH_PAYLOAD);
+        assert!(payload_limit("apns") < MAX_PUSH_PAYLOAD);
+        assert_eq!(payload_limit("other"), MAX_PUSH_PAYLOAD);
     }
 
     #[test]

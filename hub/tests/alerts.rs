@@ -108,18 +108,19 @@ fn every_kind_of_bad_envelope_is_rejected() {
     let net = &f.net;
     let now = Utc::now();
 
-    let mut cases: Vec<(&str, Vec<u8>)> = Vec::new();
-    cases.push(("garbage", b"{not json".to_vec()));
-    cases.push(("empty", Vec::new()));
-    cases.push((
-        "not an alert",
-        envelope::seal(ALERT_KIND, b"{\"hello\":1}", &[&net.d1]).unwrap(),
-    ));
-    cases.push(("another kind of document", net.signed_profile(1)));
-    cases.push((
-        "unknown key",
-        sign_alert(&alert("x1", &[]), &[&net.stranger]).unwrap(),
-    ));
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("garbage", b"{not json".to_vec()),
+        ("empty", Vec::new()),
+        (
+            "not an alert",
+            envelope::seal(ALERT_KIND, b"{\"hello\":1}", &[&net.d1]).unwrap(),
+        ),
+        ("another kind of document", net.signed_profile(1)),
+        (
+            "unknown key",
+            sign_alert(&alert("x1", &[]), &[&net.stranger]).unwrap(),
+        ),
+    ];
     let mut flipped = net.sign(&alert("x2", &[]));
     let i = flipped.len() / 3;
     flipped[i] ^= 0x01;

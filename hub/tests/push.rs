@@ -280,10 +280,8 @@ fn alerts_fan_out_to_matching_subscriptions_only() {
 
     // No region codes: everyone. Evanston: Evanston and Illinois.
     recorder.clear();
-    assert_eq!(
-        post_alert(&base, f.net.sign(&alert("everyone", &[]))).fanout,
-        3
-    );
+    let everyone = f.net.sign(&alert("everyone", &[]));
+    assert_eq!(post_alert(&base, everyone.clone()).fanout, 3);
     assert_eq!(
         post_alert(&base, f.net.sign(&alert("evn-1", &["US-IL-EVN"]))).fanout,
         2
@@ -297,7 +295,7 @@ fn alerts_fan_out_to_matching_subscriptions_only() {
     // A duplicate post is not pushed again.
     let resp = client()
         .post(format!("{base}/v1/alerts"))
-        .body(f.net.sign(&alert("everyone", &[])))
+        .body(everyone)
         .send()
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);

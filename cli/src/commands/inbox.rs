@@ -753,22 +753,32 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> {
     let key = super::organizer::load_key(keyfile)?;
     let bytes = read_bounded(file, MAX_ALERT_ENVELOPE)?;
-    let env =
-        Envelope::parse(&bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE).map_err(err)?;
-    env.verify_self_consistent(DocKind::Envelope).map_err(|_| {
-        "a signature already on this alert does not verify; do not sign it".to_owned()
-    })?;
-    let alert: Alert =
-        serde_json::from_slice(&env.payload).map_err(|_| "not an alert".to_owned())?;
-    alert.validate().map_err(err)?;
-    let signed = add_signature(
-        &bytes,
-        DocKind::Envelope,
-        ALERT_KIND,
-        MAX_ALERT_ENVELOPE,
-        &key,
-    )
-    .map_err(err)?;
+    let (alert, signed, count) =
+        match Envelope::parse(&bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
+            Ok(env) => {
+                env.verify_self_consistent(DocKind::Envelope).map_err(|_| {
+                    "a signature already on this alert does not verify; do not sign it".to_owned()
+                })?;
+                let alert: Alert =
+                    serde_json::from_slice(&env.payload).map_err(|_| "not an alert".to_owned())?;
+                alert.validate().map_err(err)?;
+                let signed = add_signature(
+                    &bytes,
+                    DocKind::Envelope,
+                    ALERT_KIND,
+                    MAX_ALERT_ENVELOPE,
+                    &key,
+                )
+                .map_err(err)?;
+                (alert, signed, env.signatures.len() + 1)
+            }
+            // An unsigned alert (from `alert from-cap`): the first signature.
+            Err(_) => {
+                let alert: Alert = serde_json::from_slice(&bytes)
+                    .map_err(|_| "not an alert or a signed alert".to_owned())?;
+                (alert.clone(), sign_alert(&alert, &[&key]).map_err(err)?, 1)
+            }
+        };
     replace_file(file, &signed)?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({ "out": file, "id": alert.id, "signed_by": key.public_key().to_string() }));
@@ -785,7 +795,7 @@ pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> 
     ));
     ctx.out.line(&format!(
         "It now carries {} signature(s); yours is {}.",
-        env.signatures.len() + 1,
+        count,
         key.public_key().fingerprint()
     ));
     Ok(())
@@ -876,6 +886,52 @@ pub fn push_headlines(ctx: &Ctx, on: bool) -> Result<(), String> {
         } else {
             "Notifications will only say which network sent an alert."
         });
+    }
+    Ok(())
+}
+
+/// CAP 1.2 XML of a signed (or unsigned) alert, for IPAWS-style tools.
+pub fn alert_to_cap(ctx: &Ctx, file: &Path, sender: Option<&str>) -> Result<(), String> {
+    let bytes = read_bounded(file, MAX_ALERT_ENVELOPE)?;
+    let payload = match Envelope::parse(&bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
+        Ok(env) => {
+            env.verify_self_consistent(DocKind::Envelope)
+                .map_err(|_| "a signature on this alert does not verify".to_owned())?;
+            env.payload
+        }
+        Err(_) => bytes,
+    };
+    let alert: Alert = serde_json::from_slice(&payload).map_err(|_| "not an alert".to_owned())?;
+    let xml =
+        silbato_core::inbox::cap::to_cap(&alert, sender.unwrap_or(&alert.network)).map_err(err)?;
+    ctx.out.line(&xml);
+    Ok(())
+}
+
+/// An unsigned alert from CAP 1.2 XML; sign it with `alert sign`.
+pub fn alert_from_cap(
+    ctx: &Ctx,
+    file: &Path,
+    network: &str,
+    out: Option<&Path>,
+) -> Result<(), String> {
+    let xml = String::from_utf8(read_bounded(file, silbato_core::inbox::cap::MAX_CAP_BYTES)?)
+        .map_err(|_| "the CAP file is not UTF-8".to_owned())?;
+    let alert = silbato_core::inbox::cap::from_cap(&xml, network).map_err(err)?;
+    let json = serde_json::to_vec_pretty(&alert).map_err(err)?;
+    match out {
+        Some(path) => {
+            super::organizer::write_new(path, &json, false)?;
+            if !ctx.out.json {
+                ctx.out.line(&format!(
+                    "Wrote unsigned alert {} to {}. Sign it: silbato alert sign {} --key KEY",
+                    alert.id,
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+        None => ctx.out.line(&String::from_utf8_lossy(&json)),
     }
     Ok(())
 }

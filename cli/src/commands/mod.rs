@@ -1,6 +1,7 @@
 //! Command implementations, one module per area. Shared here: the data directory, the user's
 //! language, and bounded file reads.
 
+pub mod demo;
 pub mod inbox;
 pub mod organizer;
 pub mod rights;

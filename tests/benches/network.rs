@@ -1,0 +1,134 @@
+//! Network benchmarks (issue 5), on loopback:
+//! - hub fan-out of one alert to 10,000 Web Push subscriptions, each push sealed to its device;
+//! - a sync that finds nothing new (its bytes on the wire are printed: target under 2 KB);
+//! - pulling 1,000 alerts into a fresh device.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use chrono::{Duration as ChronoDuration, Utc};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use silbato_core::inbox::alert::{
+    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
+};
+use silbato_core::protocol::{PushProvider, PushSubscription};
+use silbato_core::seal::SealSecretKey;
+use silbato_core::sync::{HubClient, SyncConfig};
+use silbato_e2e::{ByteCounter, Device, PushReceiver, TestNetwork};
+use silbato_hub::push::Gateways;
+
+fn alert(id: &str) -> Alert {
+    let now = Utc::now();
+    let mut info = BTreeMap::new();
+    info.insert(
+        "en".into(),
+        AlertText {
+            headline: format!("Checkpoint reported ({id})"),
+            description: Some("Unmarked vehicles stopping cars.".into()),
+            instruction: None,
+        },
+    );
+    Alert {
+        format: 1,
+        id: id.into(),
+        network: "chi".into(),
+        msg_type: MsgType::Alert,
+        references: vec![],
+        category: Category::Checkpoint,
+        severity: Severity::Severe,
+        urgency: Urgency::Immediate,
+        certainty: Certainty::Likely,
+        sent: now - ChronoDuration::minutes(1),
+        expires: now + ChronoDuration::hours(6),
+        area: Area {
+            circles: vec![],
+            polygons: vec![],
+            regions: vec!["US-IL-CHI".into()],
+        },
+        info,
+        hotline: None,
+    }
+}
+
+fn fanout(c: &mut Criterion) {
+    let net = TestNetwork::new("http://127.0.0.1");
+    let receiver = PushReceiver::start();
+    let hub = net.start_hub(Gateways::from_config(&Default::default()).unwrap());
+    let client = HubClient::new(SyncConfig::new(&hub.url())).unwrap();
+    for i in 0..10_000 {
+        let sub = PushSubscription {
+            provider: PushProvider::Webpush,
+            endpoint: receiver.endpoint(&format!("d{i}")),
+            push_key: SealSecretKey::generate().unwrap().public_key(),
+            regions: vec!["US-IL-CHI".into()],
+        };
+        client.subscribe(&sub).unwrap();
+    }
+    let mut n = 0u64;
+    let mut group = c.benchmark_group("hub_fanout");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    group.bench_function("one_alert_to_10000_webpush_subscriptions", |b| {
+        b.iter(|| {
+            n += 1;
+            let env =
+                sign_alert(&alert(&format!("fan-{n}")), &[&net.dispatchers[0].signing]).unwrap();
+            let posted = client.publish_alert(&env).unwrap();
+            assert_eq!(posted.fanout, 10_000);
+            assert!(hub.wait_fanout_idle(Duration::from_secs(120)));
+        });
+    });
+    group.finish();
+    let delivered = receiver.received.lock().unwrap().len();
+    eprintln!("fan-out: {delivered} pushes delivered to the loopback receiver in total");
+}
+
+fn sync_idle_and_pull(c: &mut Criterion) {
+    let net = TestNetwork::new("http://127.0.0.1");
+    let hub = net.start_hub(Gateways::none());
+    let client = HubClient::new(SyncConfig::new(&hub.url())).unwrap();
+    for i in 0..1_000 {
+        client
+            .publish_alert(
+                &sign_alert(&alert(&format!("p{i:04}")), &[&net.dispatchers[0].signing]).unwrap(),
+            )
+            .unwrap();
+    }
+    let counter = ByteCounter::start(hub.addr);
+    let device = Device::new(&net);
+    let first = device.sync_with(SyncConfig::new(&counter.url()), Utc::now());
+    assert_eq!(first.alerts_accepted, 1_000);
+    counter.reset();
+    let idle = device.sync_with(SyncConfig::new(&counter.url()), Utc::now());
+    eprintln!(
+        "idle sync: {} requests, {} bytes on the wire (up {}, down {})",
+        idle.requests,
+        counter.total(),
+        counter.up.load(std::sync::atomic::Ordering::Relaxed),
+        counter.down.load(std::sync::atomic::Ordering::Relaxed)
+    );
+
+    let mut group = c.benchmark_group("sync");
+    group.sample_size(20);
+    group.bench_function("idle_sync_nothing_new", |b| {
+        b.iter(|| black_box(device.sync_with(SyncConfig::new(&hub.url()), Utc::now())))
+    });
+    group.sample_size(10);
+    group.bench_function("pull_1000_alerts_into_a_fresh_device", |b| {
+        b.iter_batched(
+            || Device::new(&net),
+            |d| {
+                let r = d.sync_with(SyncConfig::new(&hub.url()), Utc::now());
+                assert_eq!(r.alerts_accepted, 1_000);
+                d
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, sync_idle_and_pull, fanout);
+criterion_main!(benches);
