@@ -138,13 +138,7 @@ impl NetworkProfile {
             return Err(invalid("network profile version out of range"));
         }
         // Plain http only for a hub on this machine (tests, the demo); anything else is https.
-        let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| {
-                self.hub_url.strip_prefix(p).is_some_and(|rest| {
-                    rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
-                })
-            });
+        let local = crate::protocol::is_loopback_http(&self.hub_url);
         if !(self.hub_url.starts_with("https://") || local)
             || self.hub_url.len() > 300
             || self.hub_url.chars().any(char::is_control)

@@ -117,9 +117,7 @@ impl PushSubscription {
             });
         }
         if self.provider == PushProvider::Webpush
-            && !(self.endpoint.starts_with("https://")
-                || self.endpoint.starts_with("http://127.0.0.1")
-                || self.endpoint.starts_with("http://localhost"))
+            && !(self.endpoint.starts_with("https://") || is_loopback_http(&self.endpoint))
         {
             return Err(Error::InvalidInput {
                 reason: "a Web Push endpoint is an https URL",
@@ -146,6 +144,18 @@ pub struct ErrorBody {
     pub error: String,
     pub message: String,
     pub retryable: bool,
+}
+
+/// Plain http only to this machine (tests, the demo), matched on the exact host, so
+/// `http://localhost.example.org` is not mistaken for it.
+pub fn is_loopback_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        })
 }
 
 pub fn valid_region(code: &str) -> bool {
@@ -395,6 +405,15 @@ pub fn report_recipients(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_is_matched_on_the_exact_host() {
+        assert!(is_loopback_http("http://127.0.0.1:8080/push/1"));
+        assert!(is_loopback_http("http://localhost/x"));
+        assert!(!is_loopback_http("http://localhost.evil.example/x"));
+        assert!(!is_loopback_http("http://127.0.0.1.nip.io/x"));
+        assert!(!is_loopback_http("http://10.0.0.1/x"));
+    }
 
     #[test]
     fn regions_nest() {

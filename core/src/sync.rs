@@ -342,7 +342,8 @@ impl HubClient {
     ) -> Result<ReportsPage> {
         let mut report = SyncReport::new();
         let pq = format!(
-            "{}/reports?after={}&limit=100",
+            // A sealed report is up to 512 KiB: ten fit well inside the page limit.
+            "{}/reports?after={}&limit=10",
             protocol::API_PREFIX,
             urlencode(cursor)
         );
@@ -646,10 +647,13 @@ fn send_outbox(client: &HubClient, inbox: &Inbox, now: DateTime<Utc>, report: &m
                 }
             }
             Ok(Some(retry_after)) => {
-                let wait = backoff(attempts, cfg.backoff_base, cfg.backoff_cap)
-                    .max(Duration::from_secs(retry_after.unwrap_or(0)));
-                let next =
-                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                // A hub's Retry-After is honoured up to a day; a larger one is not believed.
+                let asked = Duration::from_secs(retry_after.unwrap_or(0).min(86_400));
+                let wait = backoff(attempts, cfg.backoff_base, cfg.backoff_cap).max(asked);
+                let next = chrono::Duration::from_std(wait)
+                    .ok()
+                    .and_then(|w| now.checked_add_signed(w))
+                    .unwrap_or(now + chrono::Duration::hours(1));
                 let _ = inbox.report_deferred(&id, next, "hub_busy");
             }
             Err(e) => {
@@ -705,11 +709,16 @@ pub fn queue_sighting_report(
         created_at: now,
     };
     let sealed = protocol::seal_report(&report, &recipients)?;
+    if sealed.len() > protocol::MAX_REPORT_BYTES {
+        return Err(Error::InvalidInput {
+            reason: "this record is too large to report; shorten its notes",
+        });
+    }
     inbox.queue_report(&profile.network_id, &sealed, now)
 }
 
-/// A push subscription for this device: its push key and the regions it follows (or its
-/// networks' regions), never a place.
+/// A push subscription for this device: its push key and the given regions (or, if none are
+/// given, the regions it follows), never a place.
 pub fn subscription_for(
     inbox: &Inbox,
     provider: PushProvider,

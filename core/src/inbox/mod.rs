@@ -740,12 +740,8 @@ impl Inbox {
 
     pub fn follow_region(&self, code: &str) -> Result<()> {
         let code = code.trim().to_ascii_uppercase();
-        if code.is_empty()
-            || code.len() > 32
-            || !code
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-        {
+        // The same rule the hub applies, so a followed region never makes every pull fail.
+        if !crate::protocol::valid_region(&code) {
             return Err(Error::InvalidInput {
                 reason: "a region code looks like US-IL-CHI",
             });
