@@ -132,6 +132,12 @@ impl HubConfig {
         if let Some(p) = &mut self.watchlist {
             abs(p);
         }
+        if let Some(fcm) = &mut self.push.fcm {
+            abs(&mut fcm.access_token_file);
+        }
+        if let Some(apns) = &mut self.push.apns {
+            abs(&mut apns.auth_token_file);
+        }
     }
 
     /// Checks the values that need no file: limits in range.
@@ -179,6 +185,21 @@ mod tests {
         assert_eq!(c.limits.requests_per_minute, 600);
         assert_eq!(c.limits.max_body_bytes, 512 * 1024);
         assert_eq!(c.retention.delivered_reports_days, 30);
+    }
+
+    #[test]
+    fn push_credential_files_resolve_too() {
+        let c = HubConfig::from_toml(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"d\"\nnetwork_profile = \"n.json\"\n[push.fcm]\nproject_id = \"p\"\naccess_token_file = \"fcm.token\"\n[push.apns]\ntopic = \"org.example.silbato\"\nauth_token_file = \"/abs/apns.jwt\"\n",
+            Path::new("/srv/hub"),
+        )
+        .unwrap();
+        let fcm = c.push.fcm.unwrap();
+        assert_eq!(fcm.access_token_file, PathBuf::from("/srv/hub/fcm.token"));
+        assert_eq!(
+            c.push.apns.unwrap().auth_token_file,
+            PathBuf::from("/abs/apns.jwt")
+        );
     }
 
     #[test]

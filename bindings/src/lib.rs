@@ -1,0 +1,546 @@
+//! `silbato-ffi`: the UniFFI facade the Android and iOS shells (and the Kotlin and Python tests)
+//! call. A thin layer: it opens the core on a data directory, converts records in `model.rs`, and
+//! maps errors in `error.rs`. It holds no behaviour of its own and is not an API for Rust users.
+//!
+//! The surface is synchronous and coarse (shells call it on background threads); every object is
+//! `Send + Sync` behind an `Arc`; bytes are `Vec<u8>`; passphrases cross as bytes so a shell can
+//! wipe its copy, and keys never cross at all except public ones.
+
+uniffi::setup_scaffolding!();
+
+mod error;
+mod keystore;
+mod model;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use silbato_core::inbox::Inbox;
+use silbato_core::inbox::push::PushOutcome;
+use silbato_core::keys::{KdfParams, Passphrase};
+use silbato_core::rights::{RightsLibrary, SearchOptions};
+use silbato_core::sync::{HubClient, SyncConfig, SyncTargets};
+use silbato_core::vault::{Vault, VaultConfig, VaultState};
+use silbato_core::watchlist::Watchlists;
+use zeroize::Zeroizing;
+
+pub use error::SilbatoError;
+pub use keystore::{KeyStore, KeyStoreFailure};
+pub use model::*;
+
+use error::Result;
+
+/// How the core is opened.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SilbatoConfig {
+    /// Lock the vault after this many seconds without use (0: only on request).
+    pub vault_idle_timeout_secs: u64,
+    /// Tests only: a passphrase KDF of milliseconds instead of about a second.
+    pub insecure_fast_kdf_for_tests: bool,
+}
+
+struct Inner {
+    dir: PathBuf,
+    rights: RightsLibrary,
+    inbox: Inbox,
+    watchlists: Watchlists,
+    vault: Vault,
+}
+
+/// The entry point: everything the app keeps, in one data directory.
+#[derive(uniffi::Object)]
+pub struct Silbato {
+    inner: Arc<Inner>,
+    rebuilt_rights: bool,
+}
+
+fn passphrase(bytes: Vec<u8>) -> Result<Passphrase> {
+    let bytes = Zeroizing::new(bytes);
+    let text = std::str::from_utf8(&bytes).map_err(|_| SilbatoError::InvalidInput {
+        reason: "a passphrase is UTF-8 text".into(),
+    })?;
+    Ok(Passphrase::new(text.to_owned()))
+}
+
+#[uniffi::export]
+impl Silbato {
+    /// Opens (creating on first launch) the data directory. The inbox key is wrapped by
+    /// `key_store`; the bundled know-your-rights cards are there at once, offline.
+    #[uniffi::constructor]
+    pub fn open(
+        data_dir: String,
+        config: SilbatoConfig,
+        key_store: Arc<dyn KeyStore>,
+    ) -> Result<Arc<Self>> {
+        let dir = PathBuf::from(data_dir);
+        let platform = Arc::new(keystore::Adapter(key_store));
+        let (rights, report) = RightsLibrary::open(&dir)?;
+        let inbox = Inbox::open(&dir, platform.as_ref())?;
+        let watchlists = Watchlists::with_store(inbox.store().clone());
+        let vcfg = VaultConfig {
+            kdf: if config.insecure_fast_kdf_for_tests {
+                KdfParams::FAST_INSECURE
+            } else {
+                KdfParams::DEFAULT
+            },
+            idle_timeout: (config.vault_idle_timeout_secs > 0)
+                .then(|| Duration::from_secs(config.vault_idle_timeout_secs)),
+        };
+        let (vault, _) = Vault::open(&dir, vcfg, Some(platform))?;
+        Ok(Arc::new(Silbato {
+            inner: Arc::new(Inner {
+                dir,
+                rights,
+                inbox,
+                watchlists,
+                vault,
+            }),
+            rebuilt_rights: report.rebuilt,
+        }))
+    }
+
+    /// True when a damaged content database was rebuilt from the bundled cards on open.
+    pub fn content_was_rebuilt(&self) -> bool {
+        self.rebuilt_rights
+    }
+
+    pub fn rights(&self) -> Arc<Rights> {
+        Arc::new(Rights {
+            inner: self.inner.clone(),
+        })
+    }
+
+    pub fn vault(&self) -> Arc<SightingVault> {
+        Arc::new(SightingVault {
+            inner: self.inner.clone(),
+        })
+    }
+
+    pub fn inbox(&self) -> Arc<AlertInbox> {
+        Arc::new(AlertInbox {
+            inner: self.inner.clone(),
+        })
+    }
+
+    /// Syncs with `hub_url`, or with every confirmed network's hub.
+    pub fn sync(&self, hub_url: Option<String>) -> Result<SyncSummary> {
+        let hubs: Vec<String> = match hub_url {
+            Some(h) => vec![h],
+            None => self
+                .inner
+                .inbox
+                .networks()?
+                .into_iter()
+                .filter(|n| n.confirmed)
+                .map(|n| n.hub_url)
+                .collect(),
+        };
+        let mut total = SyncSummary {
+            alerts_accepted: 0,
+            reports_sent: 0,
+            reports_pending: 0,
+            failures: vec![],
+            retryable: true,
+        };
+        for h in hubs {
+            let client = HubClient::new(SyncConfig::new(&h))?;
+            let i = &self.inner;
+            let r = silbato_core::sync::sync(
+                &client,
+                &SyncTargets {
+                    inbox: &i.inbox,
+                    rights: &i.rights,
+                    watchlists: &i.watchlists,
+                },
+                Utc::now(),
+            );
+            total.alerts_accepted += r.alerts_accepted;
+            total.reports_sent += r.reports_sent;
+            total.reports_pending = r.reports_pending;
+            total.retryable &= r.failures.iter().all(|f| f.retryable);
+            total.failures.extend(
+                r.failures
+                    .into_iter()
+                    .map(|f| format!("{}: {}", f.step, f.error)),
+            );
+        }
+        Ok(total)
+    }
+}
+
+/// The know-your-rights library.
+#[derive(uniffi::Object)]
+pub struct Rights {
+    inner: Arc<Inner>,
+}
+
+#[uniffi::export]
+impl Rights {
+    pub fn list_cards(&self, lang: String, category: Option<String>) -> Result<Vec<CardSummary>> {
+        Ok(self
+            .inner
+            .rights
+            .list_cards(&lang, category.as_deref())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn card(&self, id: String, lang: String) -> Result<CardDetail> {
+        Ok(self.inner.rights.card(&id, &lang)?.into())
+    }
+
+    /// Any text a person types; never an error for odd input.
+    pub fn search(
+        &self,
+        query: String,
+        lang: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<SearchResult>> {
+        let opts = SearchOptions {
+            lang,
+            limit: usize::try_from(limit).unwrap_or(usize::MAX).min(200),
+        };
+        Ok(self
+            .inner
+            .rights
+            .search(&query, &opts)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn hotlines(&self, region: Option<String>) -> Result<Vec<Hotline>> {
+        Ok(self
+            .inner
+            .rights
+            .hotlines(region.as_deref())?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The interface words and disclaimer in `lang`, as label/text pairs.
+    pub fn disclaimer(&self, lang: String) -> Result<String> {
+        Ok(self.inner.rights.language(&lang)?.disclaimer)
+    }
+
+    pub fn install_pack(&self, bytes: Vec<u8>) -> Result<u64> {
+        let trusted = self.inner.inbox.trusted_publishers()?;
+        Ok(self
+            .inner
+            .rights
+            .install_pack_trusting(&bytes, &trusted)?
+            .version)
+    }
+}
+
+/// The patroller's vault.
+#[derive(uniffi::Object)]
+pub struct SightingVault {
+    inner: Arc<Inner>,
+}
+
+#[uniffi::export]
+impl SightingVault {
+    /// not_initialized, locked or unlocked.
+    pub fn state(&self) -> String {
+        match self.inner.vault.state() {
+            VaultState::NotInitialized => "not_initialized",
+            VaultState::Locked => "locked",
+            VaultState::Unlocked => "unlocked",
+        }
+        .into()
+    }
+
+    pub fn init(&self, passphrase_utf8: Vec<u8>) -> Result<()> {
+        Ok(self.inner.vault.init(&passphrase(passphrase_utf8)?)?)
+    }
+
+    pub fn unlock(&self, passphrase_utf8: Vec<u8>) -> Result<()> {
+        Ok(self.inner.vault.unlock(&passphrase(passphrase_utf8)?)?)
+    }
+
+    pub fn unlock_with_key_store(&self) -> Result<()> {
+        Ok(self.inner.vault.unlock_with_platform()?)
+    }
+
+    pub fn enable_key_store_unlock(&self) -> Result<()> {
+        Ok(self.inner.vault.enable_platform_unlock()?)
+    }
+
+    pub fn lock(&self) {
+        self.inner.vault.lock();
+    }
+
+    pub fn change_passphrase(&self, old_utf8: Vec<u8>, new_utf8: Vec<u8>) -> Result<()> {
+        Ok(self
+            .inner
+            .vault
+            .change_passphrase(&passphrase(old_utf8)?, &passphrase(new_utf8)?)?)
+    }
+
+    pub fn log(&self, sighting: SightingInput, photos: Vec<Vec<u8>>) -> Result<LogResult> {
+        let r =
+            self.inner
+                .vault
+                .log(sighting.into_core()?, &photos, Some(&self.inner.watchlists))?;
+        Ok(LogResult {
+            id: r.id,
+            plate_matches: r
+                .plate_matches
+                .into_iter()
+                .map(|m| PlateMatch {
+                    plate: m.plate,
+                    state: m.state,
+                    description: m.description,
+                    kind: tag(&m.kind),
+                })
+                .collect(),
+        })
+    }
+
+    pub fn list(&self) -> Result<Vec<RecordItem>> {
+        Ok(self
+            .inner
+            .vault
+            .list()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn record(&self, id: String) -> Result<RecordItem> {
+        Ok(self.inner.vault.record(&id)?.into())
+    }
+
+    pub fn amend(
+        &self,
+        id: String,
+        sighting: SightingInput,
+        reason: Option<String>,
+    ) -> Result<LogResult> {
+        let r = self.inner.vault.amend(
+            &id,
+            sighting.into_core()?,
+            reason,
+            Some(&self.inner.watchlists),
+        )?;
+        Ok(LogResult {
+            id: r.id,
+            plate_matches: vec![],
+        })
+    }
+
+    /// Seals the record to the network's dispatchers and queues it for the next sync.
+    pub fn report(&self, record_id: String, network_id: String) -> Result<String> {
+        Ok(silbato_core::sync::queue_sighting_report(
+            &self.inner.vault,
+            &self.inner.inbox,
+            &record_id,
+            &network_id,
+            Utc::now(),
+        )?)
+    }
+
+    /// An export sealed to a recipient's X25519 public key (32 bytes).
+    pub fn export_sealed(&self, recipient_public_key: Vec<u8>) -> Result<Vec<u8>> {
+        let key: [u8; 32] =
+            recipient_public_key
+                .try_into()
+                .map_err(|_| SilbatoError::InvalidInput {
+                    reason: "an X25519 public key is 32 bytes".into(),
+                })?;
+        let target = silbato_core::vault::export::ExportTarget::SealedTo(
+            silbato_core::seal::SealPublicKey::from_bytes(key),
+        );
+        Ok(self.inner.vault.export(&target)?)
+    }
+
+    /// Panic wipe. The know-your-rights cards keep working.
+    pub fn wipe(&self) -> Result<u64> {
+        Ok(self.inner.vault.wipe()?.elapsed_ms)
+    }
+}
+
+/// The family's alert inbox, places and networks.
+#[derive(uniffi::Object)]
+pub struct AlertInbox {
+    inner: Arc<Inner>,
+}
+
+#[uniffi::export]
+impl AlertInbox {
+    /// Installs a signed network profile; `fingerprint` (from the organizer) confirms it at once.
+    pub fn install_network(
+        &self,
+        profile: Vec<u8>,
+        fingerprint: Option<String>,
+    ) -> Result<NetworkItem> {
+        let r = self
+            .inner
+            .inbox
+            .install_network(&profile, fingerprint.as_deref())?;
+        self.network(r.network_id)
+    }
+
+    /// Installs from the text of a QR code.
+    pub fn install_network_qr(
+        &self,
+        text: String,
+        fingerprint: Option<String>,
+    ) -> Result<NetworkItem> {
+        self.install_network(silbato_core::network::decode_qr(&text)?, fingerprint)
+    }
+
+    pub fn confirm_network(&self, id: String, fingerprint: String) -> Result<()> {
+        Ok(self.inner.inbox.confirm_network(&id, &fingerprint)?)
+    }
+
+    pub fn networks(&self) -> Result<Vec<NetworkItem>> {
+        Ok(self
+            .inner
+            .inbox
+            .networks()?
+            .into_iter()
+            .map(|n| NetworkItem {
+                id: n.network_id,
+                name: n.name,
+                version: n.version,
+                fingerprint: n.fingerprint,
+                confirmed: n.confirmed,
+                hub_url: n.hub_url,
+                regions: n.regions,
+            })
+            .collect())
+    }
+
+    fn network(&self, id: String) -> Result<NetworkItem> {
+        self.networks()?
+            .into_iter()
+            .find(|n| n.id == id)
+            .ok_or(SilbatoError::NotFound {
+                what: "network".into(),
+            })
+    }
+
+    pub fn ingest_alert(&self, envelope: Vec<u8>) -> Result<IngestResult> {
+        Ok(self.inner.inbox.ingest(&envelope, Utc::now())?.into())
+    }
+
+    /// Hands over a push payload from FCM, APNs or UnifiedPush; says what to show.
+    pub fn ingest_push(&self, payload: Vec<u8>, lang: String) -> Result<PushResult> {
+        Ok(
+            match self.inner.inbox.ingest_push(&payload, &lang, Utc::now())? {
+                PushOutcome::SyncNeeded => PushResult {
+                    sync_needed: true,
+                    ingest: None,
+                    notification_title: None,
+                    notification_body: None,
+                },
+                PushOutcome::Alert {
+                    outcome,
+                    notification,
+                } => PushResult {
+                    sync_needed: false,
+                    ingest: Some(outcome.into()),
+                    notification_title: notification.as_ref().map(|n| n.title.clone()),
+                    notification_body: notification.map(|n| n.body),
+                },
+            },
+        )
+    }
+
+    pub fn active(&self, lang: String, limit: u32) -> Result<Vec<AlertItem>> {
+        Ok(self
+            .inner
+            .inbox
+            .active(
+                &lang,
+                Utc::now(),
+                usize::try_from(limit).unwrap_or(usize::MAX),
+            )?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn history(&self, lang: String, limit: u32) -> Result<Vec<AlertItem>> {
+        Ok(self
+            .inner
+            .inbox
+            .history(
+                &lang,
+                Utc::now(),
+                usize::try_from(limit).unwrap_or(usize::MAX),
+            )?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn alert(&self, id: String, lang: String) -> Result<AlertItem> {
+        Ok(self.inner.inbox.alert(&id, &lang, Utc::now())?.into())
+    }
+
+    pub fn unread_count(&self) -> Result<u64> {
+        Ok(self.inner.inbox.unread_count(Utc::now())?)
+    }
+
+    pub fn mark_read(&self, id: String) -> Result<()> {
+        Ok(self.inner.inbox.mark_read(&id)?)
+    }
+
+    pub fn add_place(
+        &self,
+        label: String,
+        latitude: f64,
+        longitude: f64,
+        radius_m: f64,
+    ) -> Result<PlaceItem> {
+        Ok(self
+            .inner
+            .inbox
+            .add_place(&label, latitude, longitude, radius_m)?
+            .into())
+    }
+
+    pub fn places(&self) -> Result<Vec<PlaceItem>> {
+        Ok(self
+            .inner
+            .inbox
+            .places()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn remove_place(&self, id: String) -> Result<()> {
+        Ok(self.inner.inbox.remove_place(&id)?)
+    }
+
+    pub fn follow_region(&self, code: String) -> Result<()> {
+        Ok(self.inner.inbox.follow_region(&code)?)
+    }
+
+    pub fn followed_regions(&self) -> Result<Vec<String>> {
+        Ok(self.inner.inbox.followed_regions()?)
+    }
+
+    /// The device's push public key (32 bytes): what a hub subscription carries.
+    pub fn push_public_key(&self) -> Result<Vec<u8>> {
+        Ok(self.inner.inbox.push_public_key()?.as_bytes().to_vec())
+    }
+
+    pub fn set_headline_in_notifications(&self, on: bool) -> Result<()> {
+        Ok(self.inner.inbox.set_headline_in_notifications(on)?)
+    }
+}
+
+/// The data directory the core was opened on (for the shells' backup exclusion).
+#[uniffi::export]
+pub fn data_dir_of(silbato: Arc<Silbato>) -> String {
+    silbato.inner.dir.to_string_lossy().into_owned()
+}
