@@ -30,8 +30,8 @@ enum SilbatoStorage {
 
     static func dataDirectory() throws -> URL {
         let files = FileManager.default
-        guard let container = files.containerURL(forSecurityApplicationGroupIdentifier: try appGroup())
-        else {
+        let group = try appGroup()
+        guard let container = files.containerURL(forSecurityApplicationGroupIdentifier: group) else {
             throw Failure.noContainer
         }
         var dir = container

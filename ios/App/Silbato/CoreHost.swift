@@ -67,8 +67,11 @@ final class CoreHost: ObservableObject {
     }
 
     func refreshUnread() async {
-        if let count = try? await run({ try $0.inbox().unreadCount() }) {
+        do {
+            let count = try await run { try $0.inbox().unreadCount() }
             unread = Int(clamping: count)
+        } catch {
+            // The badge keeps its last count; the screens report failures themselves.
         }
     }
 

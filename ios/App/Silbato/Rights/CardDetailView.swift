@@ -5,9 +5,9 @@ import SwiftUI
 struct CardDetailView: View {
     let ref: CardRef
     @EnvironmentObject private var host: CoreHost
-    @State private var card: CardDetail?
+    @State private var card: CardDetail? = nil
     @State private var showingAgent = false
-    @State private var error: String?
+    @State private var error: String? = nil
 
     var body: some View {
         ScrollView {
@@ -94,9 +94,10 @@ struct CardDetailView: View {
     }
 
     private func load() async {
-        let ref = ref
+        let id = self.ref.id
+        let lang = self.ref.lang
         do {
-            card = try await host.run { try $0.rights().card(id: ref.id, lang: ref.lang) }
+            card = try await host.run { try $0.rights().card(id: id, lang: lang) }
         } catch {
             self.error = ErrorText.message(error)
         }

@@ -16,7 +16,7 @@ struct RightsView: View {
     @State private var query = ""
     @State private var results: [SearchResult] = []
     @State private var searched = false
-    @State private var error: String?
+    @State private var error: String? = nil
 
     private var trimmedQuery: String {
         query.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -176,7 +176,7 @@ struct HotlineRow: View {
         VStack(alignment: .leading, spacing: 4) {
             Text(hotline.name)
                 .font(.headline)
-            if let url = Format.telURL(hotline.number) {
+            if let url = Formatting.telURL(hotline.number) {
                 Link(hotline.number, destination: url)
                     .font(.title3.monospacedDigit())
             } else {

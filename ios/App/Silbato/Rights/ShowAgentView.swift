@@ -6,7 +6,7 @@ import UIKit
 struct ShowAgentView: View {
     let text: String
     @Environment(\.dismiss) private var dismiss
-    @State private var previousBrightness: CGFloat?
+    @State private var previousBrightness: CGFloat? = nil
 
     var body: some View {
         ZStack(alignment: .topTrailing) {

@@ -10,7 +10,7 @@ enum ErrorText {
         case is CancellationError, is CoreUnavailable:
             return nil
         case let error as SilbatoError:
-            return message(error)
+            return describe(error)
         case let error as SilbatoStorage.Failure:
             switch error {
             case .missingAppGroup, .noContainer:
@@ -32,7 +32,7 @@ enum ErrorText {
         }
     }
 
-    private static func message(_ error: SilbatoError) -> String {
+    private static func describe(_ error: SilbatoError) -> String {
         switch error {
         case .WrongPassphrase:
             return String(localized: "Wrong passphrase.")

@@ -110,7 +110,7 @@ enum Tags {
     }
 }
 
-enum Format {
+enum Formatting {
     static func date(ms: Int64) -> Date {
         Date(timeIntervalSince1970: TimeInterval(ms) / 1000)
     }

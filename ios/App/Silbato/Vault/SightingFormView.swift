@@ -8,7 +8,7 @@ import UIKit
 struct SightingDraft {
     struct Vehicle: Identifiable {
         let id = UUID()
-        var description = ""
+        var details = ""
         var plate = ""
         var plateState = ""
     }
@@ -36,16 +36,16 @@ struct SightingDraft {
     init() {}
 
     init(_ s: SightingInput) {
-        observedAt = Format.date(ms: s.observedAtMs)
-        latitude = s.latitude.map(Format.coordinate) ?? ""
-        longitude = s.longitude.map(Format.coordinate) ?? ""
+        observedAt = Formatting.date(ms: s.observedAtMs)
+        latitude = s.latitude.map(Formatting.coordinate) ?? ""
+        longitude = s.longitude.map(Formatting.coordinate) ?? ""
         accuracy = s.accuracyM.map { String(Int($0.rounded())) } ?? ""
         place = s.place ?? ""
         activity = s.activity
         agency = s.agency
         officerCount = s.officerCount.map { String($0) } ?? ""
         vehicles = s.vehicles.map {
-            Vehicle(description: $0.description ?? "", plate: $0.plate ?? "", plateState: $0.plateState ?? "")
+            Vehicle(details: $0.description ?? "", plate: $0.plate ?? "", plateState: $0.plateState ?? "")
         }
         uniforms = s.uniforms ?? ""
         badges = s.badges.map { Badge(text: $0) }
@@ -62,7 +62,7 @@ struct SightingDraft {
             throw FormError(text: String(localized: "Choose how sure you are."))
         }
         return SightingInput(
-            observedAtMs: Format.ms(observedAt),
+            observedAtMs: Formatting.ms(observedAt),
             latitude: try Self.decimal(latitude, String(localized: "Latitude")),
             longitude: try Self.decimal(longitude, String(localized: "Longitude")),
             accuracyM: try Self.decimal(accuracy, String(localized: "Accuracy")),
@@ -70,9 +70,9 @@ struct SightingDraft {
             activity: activity,
             agency: agency,
             officerCount: try Self.count(officerCount, String(localized: "Officers")),
-            vehicles: vehicles.compactMap { vehicle in
+            vehicles: vehicles.compactMap { vehicle -> VehicleInfo? in
                 let info = VehicleInfo(
-                    description: Self.text(vehicle.description),
+                    description: Self.text(vehicle.details),
                     plate: Self.text(vehicle.plate),
                     plateState: Self.text(vehicle.plateState)
                 )
@@ -92,16 +92,16 @@ struct SightingDraft {
     }
 
     private static func decimal(_ value: String, _ field: String) throws -> Double? {
-        guard let text = text(value) else { return nil }
-        guard let number = Double(text.replacingOccurrences(of: ",", with: ".")), number.isFinite else {
+        guard let given = text(value) else { return nil }
+        guard let number = Double(given.replacingOccurrences(of: ",", with: ".")), number.isFinite else {
             throw FormError(text: String(localized: "\(field) must be a number."))
         }
         return number
     }
 
     private static func count(_ value: String, _ field: String) throws -> UInt32? {
-        guard let text = text(value) else { return nil }
-        guard let number = UInt32(text) else {
+        guard let given = text(value) else { return nil }
+        guard let number = UInt32(given) else {
             throw FormError(text: String(localized: "\(field) must be a whole number."))
         }
         return number
@@ -126,7 +126,7 @@ struct SightingFormView: View {
     @State private var saving = false
     @State private var locating = false
     @State private var matches: [PlateMatch] = []
-    @State private var error: String?
+    @State private var error: String? = nil
     @State private var location = OneShotLocation()
 
     init(mode: Mode, onSaved: @escaping () -> Void) {
@@ -152,9 +152,10 @@ struct SightingFormView: View {
                 TextField("Place (corner, building, landmark)", text: $draft.place)
                 HStack {
                     TextField("Latitude", text: $draft.latitude)
+                        .keyboardType(.numbersAndPunctuation)
                     TextField("Longitude", text: $draft.longitude)
+                        .keyboardType(.numbersAndPunctuation)
                 }
-                .keyboardType(.numbersAndPunctuation)
                 TextField("Accuracy in metres", text: $draft.accuracy)
                     .keyboardType(.decimalPad)
                 Button {
@@ -191,7 +192,7 @@ struct SightingFormView: View {
             Section {
                 ForEach($draft.vehicles) { $vehicle in
                     VStack {
-                        TextField("Vehicle (make, model, colour)", text: $vehicle.description)
+                        TextField("Vehicle (make, model, colour)", text: $vehicle.details)
                         HStack {
                             TextField("Plate", text: $vehicle.plate)
                                 .textInputAutocapitalization(.characters)
@@ -286,8 +287,8 @@ struct SightingFormView: View {
         defer { locating = false }
         do {
             let fix = try await location.current()
-            draft.latitude = Format.coordinate(fix.coordinate.latitude)
-            draft.longitude = Format.coordinate(fix.coordinate.longitude)
+            draft.latitude = Formatting.coordinate(fix.coordinate.latitude)
+            draft.longitude = Formatting.coordinate(fix.coordinate.longitude)
             draft.accuracy = fix.horizontalAccuracy >= 0 ? String(Int(fix.horizontalAccuracy.rounded())) : ""
         } catch {
             self.error = ErrorText.message(error)

@@ -8,7 +8,7 @@ struct VaultSetupView: View {
     @State private var passphrase = ""
     @State private var repeated = ""
     @State private var working = false
-    @State private var error: String?
+    @State private var error: String? = nil
 
     var body: some View {
         Form {
@@ -64,7 +64,7 @@ struct VaultUnlockView: View {
     @EnvironmentObject private var host: CoreHost
     @State private var passphrase = ""
     @State private var working = false
-    @State private var error: String?
+    @State private var error: String? = nil
 
     var body: some View {
         Form {

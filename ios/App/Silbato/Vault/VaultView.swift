@@ -15,7 +15,7 @@ struct VaultView: View {
     @State private var confirmingWipe = false
     @State private var wiping = false
     @State private var wipeDone = false
-    @State private var error: String?
+    @State private var error: String? = nil
 
     var body: some View {
         content
@@ -156,7 +156,7 @@ struct RecordRow: View {
         VStack(alignment: .leading, spacing: 4) {
             Text(verbatim: "\(Tags.activity(sighting.activity)) · \(Tags.agency(sighting.agency))")
                 .font(.headline)
-            Text(Format.dateTime(ms: sighting.observedAtMs))
+            Text(Formatting.dateTime(ms: sighting.observedAtMs))
                 .font(.subheadline)
             if let place = sighting.place {
                 Text(place)
