@@ -39,11 +39,9 @@ kotlin {
 }
 
 dependencies {
-    // `api`: the generated classes expose JNA types (Pointer) in their public constructors.
+    // `api`: the generated public RustBuffer class extends JNA's Structure.
     // `@aar`: the Android artifact, which carries libjnidispatch.so for every ABI.
     api("net.java.dev.jna:jna:${libs.versions.jna.get()}@aar")
-    // The generated code uses coroutines only for async exports and androidx.annotation only
-    // when generated with `android = true`; both are small and keep either choice compiling.
-    implementation(libs.kotlinx.coroutines.core)
-    implementation(libs.androidx.annotation)
+    // The generated code needs nothing else: it imports only JNA and java.* (no async exports,
+    // so no coroutines; not generated with `android = true`, so no androidx.annotation).
 }

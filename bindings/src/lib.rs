@@ -417,15 +417,6 @@ impl AlertInbox {
             .collect())
     }
 
-    fn network(&self, id: String) -> Result<NetworkItem> {
-        self.networks()?
-            .into_iter()
-            .find(|n| n.id == id)
-            .ok_or(SilbatoError::NotFound {
-                what: "network".into(),
-            })
-    }
-
     pub fn ingest_alert(&self, envelope: Vec<u8>) -> Result<IngestResult> {
         Ok(self.inner.inbox.ingest(&envelope, Utc::now())?.into())
     }
@@ -536,6 +527,64 @@ impl AlertInbox {
 
     pub fn set_headline_in_notifications(&self, on: bool) -> Result<()> {
         Ok(self.inner.inbox.set_headline_in_notifications(on)?)
+    }
+
+    pub fn headline_in_notifications(&self) -> Result<bool> {
+        Ok(self.inner.inbox.headline_in_notifications()?)
+    }
+
+    pub fn unfollow_region(&self, code: String) -> Result<()> {
+        Ok(self.inner.inbox.unfollow_region(&code)?)
+    }
+
+    /// Registers this device's push endpoint (provider: webpush, fcm or apns) with a hub — or with
+    /// every confirmed network's hub — for region codes (default: the followed ones). Never a place.
+    pub fn subscribe_push(
+        &self,
+        provider: String,
+        endpoint: String,
+        regions: Vec<String>,
+        hub_url: Option<String>,
+    ) -> Result<()> {
+        let provider = match provider.as_str() {
+            "webpush" | "unifiedpush" => silbato_core::protocol::PushProvider::Webpush,
+            "fcm" => silbato_core::protocol::PushProvider::Fcm,
+            "apns" => silbato_core::protocol::PushProvider::Apns,
+            _ => {
+                return Err(SilbatoError::InvalidInput {
+                    reason: "provider is webpush, fcm or apns".into(),
+                });
+            }
+        };
+        let sub =
+            silbato_core::sync::subscription_for(&self.inner.inbox, provider, &endpoint, &regions)?;
+        let hubs: Vec<String> = match hub_url {
+            Some(h) => vec![h],
+            None => self
+                .inner
+                .inbox
+                .networks()?
+                .into_iter()
+                .filter(|n| n.confirmed)
+                .map(|n| n.hub_url)
+                .collect(),
+        };
+        for h in hubs {
+            HubClient::new(SyncConfig::new(&h))?.subscribe(&sub)?;
+        }
+        Ok(())
+    }
+}
+
+// Not exported: `#[uniffi::export] impl` exports every method in its block, private ones too.
+impl AlertInbox {
+    fn network(&self, id: String) -> Result<NetworkItem> {
+        self.networks()?
+            .into_iter()
+            .find(|n| n.id == id)
+            .ok_or(SilbatoError::NotFound {
+                what: "network".into(),
+            })
     }
 }
 

@@ -6,6 +6,7 @@ import androidx.work.Constraints
 import androidx.work.CoroutineWorker
 import androidx.work.ExistingPeriodicWorkPolicy
 import androidx.work.ExistingWorkPolicy
+import androidx.work.ListenableWorker
 import androidx.work.NetworkType
 import androidx.work.OneTimeWorkRequestBuilder
 import androidx.work.PeriodicWorkRequestBuilder
@@ -52,14 +53,18 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
                 .enqueueUniqueWork(NOW, ExistingWorkPolicy.REPLACE, request)
         }
 
-        internal suspend fun runSync(context: Context): Result =
+        internal suspend fun runSync(context: Context): ListenableWorker.Result =
             try {
                 val summary = context.repositories.sync.sync()
-                if (summary.failures.isNotEmpty() && summary.retryable) Result.retry() else Result.success()
+                if (summary.failures.isNotEmpty() && summary.retryable) {
+                    ListenableWorker.Result.retry()
+                } else {
+                    ListenableWorker.Result.success()
+                }
             } catch (e: SilbatoException.Network) {
-                if (e.retryable) Result.retry() else Result.failure()
+                if (e.retryable) ListenableWorker.Result.retry() else ListenableWorker.Result.failure()
             } catch (e: SilbatoException) {
-                Result.failure()
+                ListenableWorker.Result.failure()
             }
     }
 }

@@ -232,7 +232,8 @@ private fun CardBody(card: CardDetail, onShowAgent: () -> Unit) {
                         )
                     }
                 },
-                modifier = Modifier.clickable { uriHandler.openUri(source.url) },
+                // No browser installed: the address stays on screen.
+                modifier = Modifier.clickable { runCatching { uriHandler.openUri(source.url) } },
             )
         }
     }
