@@ -1,0 +1,38 @@
+//! Alert envelopes against a fixed, valid network profile; alert payloads on their own.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use silbato_core::inbox::alert::Alert;
+use silbato_core::inbox::cap::to_cap;
+use silbato_core::inbox::verify_alert_envelope;
+use silbato_core::network::NetworkProfile;
+
+static PROFILE: OnceLock<NetworkProfile> = OnceLock::new();
+
+fuzz_target!(|data: &[u8]| {
+    let profile = PROFILE.get_or_init(|| {
+        let p = silbato_fuzz::profile();
+        p.validate().expect("the fixed profile is valid");
+        p
+    });
+    match verify_alert_envelope(std::slice::from_ref(profile), data, silbato_fuzz::now()) {
+        Ok(v) => {
+            assert!(
+                v.alert.validate().is_ok(),
+                "a verified alert does not validate"
+            );
+            assert!(!v.signers.is_empty(), "a verified alert without signers");
+        }
+        Err(r) => {
+            let _ = r.to_string();
+        }
+    }
+    if let Ok(alert) = serde_json::from_slice::<Alert>(data) {
+        if alert.validate().is_ok() {
+            let _ = alert.text("es");
+            let _ = to_cap(&alert, "fuzz@example.org");
+        }
+    }
+});

@@ -1,0 +1,553 @@
+//! Writes the seed corpora: valid documents made with the project's own code, a few per target.
+//!
+//! `cargo run --release --bin seeds -- [CORPUS_DIR] [--force]` (default `fuzz/corpus`). A seed
+//! file that already exists is left alone unless `--force` is given, so seeds whose bytes are
+//! random (seals, exports) do not churn between runs; deterministic ones come out the same anyway.
+//! The push seeds are sealed to the template inbox under `fuzz/target/fuzz-state/push-inbox`,
+//! created here when missing (and then the push seeds are rewritten).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, Utc};
+use silbato_content::PackPayload;
+use silbato_core::DocKind;
+use silbato_core::envelope::add_signature;
+use silbato_core::inbox::alert::{ALERT_KIND, Certainty, MAX_ALERT_ENVELOPE, MsgType, sign_alert};
+use silbato_core::inbox::cap::to_cap;
+use silbato_core::inbox::push::{seal_for_device, wake_payload};
+use silbato_core::keys::{KdfParams, Passphrase};
+use silbato_core::network::encode_qr;
+use silbato_core::protocol::{
+    AlertPosted, AlertsPage, ErrorBody, PushProvider, PushSubscription, Report, ReportReceipt,
+    ReportsPage, SealedReportItem, b64, seal_report,
+};
+use silbato_core::rights::{RightsLibrary, sign_pack};
+use silbato_core::seal;
+use silbato_core::vault::export::ExportTarget;
+use silbato_core::vault::{
+    Activity, Agency, Confidence, Location, Sighting, Vault, VaultConfig, Vehicle,
+};
+use silbato_core::watchlist::{WatchEntry, WatchlistPayload, entries_from_csv, sign_watchlist};
+use silbato_fuzz as fx;
+
+struct Out {
+    root: PathBuf,
+    force: bool,
+    written: usize,
+    kept: usize,
+}
+
+impl Out {
+    fn put(&mut self, target: &str, name: &str, bytes: &[u8]) {
+        self.put_forced(target, name, bytes, self.force);
+    }
+
+    fn put_forced(&mut self, target: &str, name: &str, bytes: &[u8], force: bool) {
+        let dir = self.root.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        if !force && path.exists() {
+            self.kept += 1;
+            return;
+        }
+        std::fs::write(&path, bytes).unwrap();
+        self.written += 1;
+    }
+}
+
+/// The bundled pack cut down to `cards` cards (and what they reference), so seeds stay small.
+fn small_pack(cards: usize) -> PackPayload {
+    let mut p = RightsLibrary::bundled_pack().unwrap();
+    p.cards.truncate(cards);
+    let cats: BTreeSet<String> = p.cards.iter().map(|c| c.category.clone()).collect();
+    p.categories.retain(|c| cats.contains(&c.id));
+    p.hotlines.truncate(1);
+    let mut srcs: BTreeSet<String> = p.cards.iter().flat_map(|c| c.sources.clone()).collect();
+    srcs.extend(p.hotlines.iter().map(|h| h.source.clone()));
+    p.sources.retain(|s| srcs.contains(&s.id));
+    p.pack_id = "fuzz-pack".into();
+    p.publisher = "fuzz".into();
+    p
+}
+
+fn sighting(observed_at: chrono::DateTime<Utc>) -> Sighting {
+    let mut s = Sighting::new(
+        observed_at,
+        Activity::Checkpoint,
+        Agency::Ice,
+        Confidence::Observed,
+    );
+    s.location = Some(Location {
+        lat: 41.8087,
+        lon: -87.6656,
+        accuracy_m: Some(25.0),
+    });
+    s.place = Some("Home Depot parking lot, 47th St".into());
+    s.officer_count = Some(4);
+    s.vehicles = vec![Vehicle {
+        description: Some("white van".into()),
+        plate: Some("ABC 1234".into()),
+        plate_state: Some("IL".into()),
+    }];
+    s.badges = vec!["1234".into()];
+    s.notes = Some("Two agents asked for papers.\nOne vehicle left north.".into());
+    s
+}
+
+/// A tiny PNG with a text chunk (metadata to strip).
+fn png_image() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, 4, 4);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.add_text_chunk("Author".into(), "patroller phone".into())
+            .unwrap();
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&[0x80; 4 * 4 * 3]).unwrap();
+    }
+    out
+}
+
+/// A tiny JPEG with an EXIF APP1 segment and a comment (metadata to strip).
+fn jpeg_image() -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
+    let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0".to_vec();
+    exif.extend_from_slice(&[0; 4]);
+    enc.add_app_segment(1, &exif).unwrap();
+    enc.add_app_segment(13, b"Photoshop 3.0\0").unwrap();
+    enc.encode(&[0x40; 8 * 8 * 3], 8, 8, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut force = false;
+    for a in args.by_ref() {
+        if a == "--force" {
+            force = true;
+        } else {
+            root = PathBuf::from(a);
+        }
+    }
+    let mut out = Out {
+        root,
+        force,
+        written: 0,
+        kept: 0,
+    };
+    let now = fx::now();
+    let publisher = fx::publisher_key();
+    let [ana, luis] = fx::dispatcher_keys();
+
+    // ---- pack ----
+    out.put(
+        "pack",
+        "one-card.pack",
+        &sign_pack(&small_pack(1), &publisher).unwrap(),
+    );
+    out.put(
+        "pack",
+        "three-cards.pack",
+        &sign_pack(&small_pack(3), &publisher).unwrap(),
+    );
+
+    // ---- watchlist ----
+    let csv = "plate,state,description,last_seen\nABC 1234,IL,white Ford van,2026-05-30\nXYZ-987,,grey SUV,\n7 HJK 22,ca,\"sedan, tinted\",2026-01-02\n";
+    let wl = WatchlistPayload {
+        format: 1,
+        publisher: "fuzz".into(),
+        list_id: "chi-vehicles".into(),
+        version: 3,
+        issued: now.date_naive(),
+        entries: {
+            let mut e = entries_from_csv(csv).unwrap();
+            e.push(WatchEntry {
+                plate: "DEF456".into(),
+                state: Some("IN".into()),
+                description: None,
+                last_seen: None,
+            });
+            e
+        },
+    };
+    out.put(
+        "watchlist",
+        "list.watchlist",
+        &sign_watchlist(wl, &publisher).unwrap(),
+    );
+    out.put("watchlist", "with-header.csv", csv.as_bytes());
+    out.put(
+        "watchlist",
+        "no-header.csv",
+        b"ABC1234,IL\nQRS 55,WI,blue truck,2025-12-01\n",
+    );
+
+    // ---- network_profile ----
+    let profile = fx::signed_profile();
+    out.put("network_profile", "profile.json", &profile);
+    out.put(
+        "network_profile",
+        "profile.qr.txt",
+        encode_qr(&profile).as_bytes(),
+    );
+
+    // ---- alert_envelope ----
+    let observed = fx::sample_alert("a-observed-1", MsgType::Alert, &[], Certainty::Observed);
+    let observed_env = sign_alert(&observed, &[&ana, &luis]).unwrap();
+    let likely = fx::sample_alert("a-likely-1", MsgType::Alert, &[], Certainty::Likely);
+    let likely_env = sign_alert(&likely, &[&ana]).unwrap();
+    // The second dispatcher co-signs afterwards, as the two-person rule does it.
+    let update = fx::sample_alert(
+        "a-update-1",
+        MsgType::Update,
+        &["a-observed-1"],
+        Certainty::Observed,
+    );
+    let update_env = add_signature(
+        &sign_alert(&update, &[&ana]).unwrap(),
+        DocKind::Envelope,
+        ALERT_KIND,
+        MAX_ALERT_ENVELOPE,
+        &luis,
+    )
+    .unwrap();
+    let cancel = fx::sample_alert(
+        "a-cancel-1",
+        MsgType::Cancel,
+        &["a-likely-1"],
+        Certainty::Likely,
+    );
+    let cancel_env = sign_alert(&cancel, &[&luis, &ana]).unwrap();
+    out.put("alert_envelope", "observed.env", &observed_env);
+    out.put("alert_envelope", "likely.env", &likely_env);
+    out.put("alert_envelope", "update.env", &update_env);
+    out.put("alert_envelope", "cancel.env", &cancel_env);
+    out.put(
+        "alert_envelope",
+        "alert.json",
+        &serde_json::to_vec(&observed).unwrap(),
+    );
+
+    // ---- push_payload ----
+    let template = fx::push_template_dir();
+    let fresh = !template.join(fx::TEMPLATE_READY).exists();
+    if fresh {
+        let _ = std::fs::remove_dir_all(&template);
+        drop(fx::open_inbox_with_network(&template));
+        std::fs::write(template.join(fx::TEMPLATE_READY), b"").unwrap();
+    }
+    let push_key = fx::open_inbox_with_network(&template)
+        .push_public_key()
+        .unwrap();
+    let push_alert = fx::sample_alert("a-push-1", MsgType::Alert, &[], Certainty::Likely);
+    let push_env = sign_alert(&push_alert, &[&ana]).unwrap();
+    let refresh = out.force || fresh;
+    out.put_forced("push_payload", "wake.bin", &wake_payload(), refresh);
+    out.put_forced(
+        "push_payload",
+        "sealed-alert.bin",
+        &seal_for_device(&push_env, &push_key).unwrap(),
+        refresh,
+    );
+    out.put_forced(
+        "push_payload",
+        "sealed-observed.bin",
+        &seal_for_device(&observed_env, &push_key).unwrap(),
+        refresh,
+    );
+
+    // ---- sealed_report ----
+    let report = Report {
+        v: 1,
+        network: fx::NETWORK_ID.into(),
+        record_id: "0b6f8f7e-8d0e-4a39-9f4e-0d5c1f1c2a10".into(),
+        sighting: sighting(now - Duration::minutes(10)),
+        device_key: fx::signing_key("device").public_key(),
+        created_at: now - Duration::minutes(9),
+    };
+    let seal_pub = fx::seal_secret().public_key();
+    let other = silbato_core::seal::SealSecretKey::from_bytes(&[7; 32])
+        .unwrap()
+        .public_key();
+    let sealed_report = seal_report(&report, &[seal_pub, other]).unwrap();
+    out.put("sealed_report", "report.sealed", &sealed_report);
+    out.put(
+        "sealed_report",
+        "report-one-recipient.sealed",
+        &seal_report(&report, &[seal_pub]).unwrap(),
+    );
+    out.put(
+        "sealed_report",
+        "single.sealed",
+        &seal::seal(
+            &seal_pub,
+            b"silbato/push/v1",
+            b"SBP1",
+            b"a format-1 message",
+        )
+        .unwrap(),
+    );
+
+    // ---- sync_bodies ----
+    let page = AlertsPage {
+        alerts: vec![b64(&observed_env), b64(&likely_env), b64(&cancel_env)],
+        next: "c_000042".into(),
+        more: true,
+    };
+    out.put(
+        "sync_bodies",
+        "alerts-page.json",
+        &serde_json::to_vec_pretty(&page).unwrap(),
+    );
+    let reports = ReportsPage {
+        reports: vec![SealedReportItem {
+            id: "r-1".into(),
+            received_at: now,
+            sealed: b64(&sealed_report),
+        }],
+        next: "".into(),
+        more: false,
+    };
+    out.put(
+        "sync_bodies",
+        "reports-page.json",
+        &serde_json::to_vec(&reports).unwrap(),
+    );
+    let posted = AlertPosted {
+        id: "a-observed-1".into(),
+        duplicate: false,
+        fanout: 12,
+    };
+    out.put(
+        "sync_bodies",
+        "alert-posted.json",
+        &serde_json::to_vec(&posted).unwrap(),
+    );
+    let receipt = ReportReceipt {
+        id: "r-1".into(),
+        duplicate: true,
+    };
+    out.put(
+        "sync_bodies",
+        "report-receipt.json",
+        &serde_json::to_vec(&receipt).unwrap(),
+    );
+    let err = ErrorBody {
+        error: "rate_limited".into(),
+        message: "slow down".into(),
+        retryable: true,
+    };
+    out.put(
+        "sync_bodies",
+        "error.json",
+        &serde_json::to_vec(&err).unwrap(),
+    );
+    let sub = PushSubscription {
+        provider: PushProvider::Webpush,
+        endpoint: "https://push.example.org/v1/abc".into(),
+        push_key: seal_pub,
+        regions: vec!["US-IL-CHI".into(), "US-IL".into()],
+    };
+    out.put(
+        "sync_bodies",
+        "push-subscription.json",
+        &serde_json::to_vec(&sub).unwrap(),
+    );
+
+    // ---- cap_xml ----
+    out.put(
+        "cap_xml",
+        "observed.xml",
+        to_cap(&observed, "dispatch@fuzz.example.org")
+            .unwrap()
+            .as_bytes(),
+    );
+    out.put(
+        "cap_xml",
+        "update.xml",
+        to_cap(&update, "dispatch@fuzz.example.org")
+            .unwrap()
+            .as_bytes(),
+    );
+    out.put(
+        "cap_xml",
+        "cancel.xml",
+        to_cap(&cancel, "dispatch@fuzz.example.org")
+            .unwrap()
+            .as_bytes(),
+    );
+
+    // ---- vault_export ----
+    {
+        let dir = fx::scratch_dir("seed-vault-");
+        let config = VaultConfig {
+            kdf: KdfParams::FAST_INSECURE,
+            idle_timeout: None,
+        };
+        let (vault, _) = Vault::open(dir.path(), config, None).unwrap();
+        vault
+            .init(&Passphrase::new("fuzzing is good for you".into()))
+            .unwrap();
+        let real_now = Utc::now();
+        vault
+            .log(
+                sighting(real_now - Duration::hours(2)),
+                &[png_image()],
+                None,
+            )
+            .unwrap();
+        let mut second = sighting(real_now - Duration::hours(1));
+        second.vehicles.clear();
+        second.activity = Activity::Patrol;
+        vault.log(second, &[], None).unwrap();
+        out.put(
+            "vault_export",
+            "clear.json",
+            &vault.export(&ExportTarget::Clear).unwrap(),
+        );
+        out.put(
+            "vault_export",
+            "sealed.json",
+            &vault.export(&ExportTarget::SealedTo(seal_pub)).unwrap(),
+        );
+        let dir2 = fx::scratch_dir("seed-vault-empty-");
+        let (empty, _) = Vault::open(
+            dir2.path(),
+            VaultConfig {
+                kdf: KdfParams::FAST_INSECURE,
+                idle_timeout: None,
+            },
+            None,
+        )
+        .unwrap();
+        empty
+            .init(&Passphrase::new("fuzzing is good for you".into()))
+            .unwrap();
+        out.put(
+            "vault_export",
+            "empty.json",
+            &empty.export(&ExportTarget::Clear).unwrap(),
+        );
+    }
+
+    // ---- search_query ----
+    for (name, q) in [
+        ("warrant", "warrant"),
+        ("es", "orden judicial firmada"),
+        ("accents", "niños escuela inmigración"),
+        ("syntax", "\"door\" OR NEAR(judge lawyer) AND NOT col:* ^x"),
+        ("prefix", "abog* -silent"),
+    ] {
+        out.put("search_query", name, q.as_bytes());
+    }
+
+    // ---- markdown ----
+    let bundled = RightsLibrary::bundled_pack().unwrap();
+    for (i, card) in bundled.cards.iter().take(3).enumerate() {
+        if let Some(t) = card.texts.values().next() {
+            out.put("markdown", &format!("card-{i}.md"), t.body.as_bytes());
+        }
+    }
+
+    // ---- media ----
+    out.put("media", "tiny.png", &png_image());
+    out.put("media", "tiny-exif.jpg", &jpeg_image());
+
+    check(&out.root);
+    println!(
+        "seeds: {} written, {} kept, all valid, in {}",
+        out.written,
+        out.kept,
+        out.root.display()
+    );
+}
+
+fn read(root: &Path, target: &str, name: &str) -> Vec<u8> {
+    std::fs::read(root.join(target).join(name)).unwrap()
+}
+
+/// Every seed meant to be valid is accepted by the entry point its target calls: a seed that
+/// fails early only fuzzes the error path.
+fn check(root: &Path) {
+    use silbato_core::inbox::push::PushOutcome;
+    use silbato_core::inbox::{IngestOutcome, verify_alert_envelope};
+    let now = fx::now();
+    for name in ["one-card.pack", "three-cards.pack"] {
+        silbato_core::rights::inspect_pack(&read(root, "pack", name)).expect(name);
+    }
+    silbato_core::watchlist::open_watchlist(&read(root, "watchlist", "list.watchlist"), |_| true)
+        .expect("watch-list seed");
+    silbato_core::network::open_profile(&read(root, "network_profile", "profile.json"))
+        .expect("profile seed");
+    let qr = read(root, "network_profile", "profile.qr.txt");
+    let decoded = silbato_core::network::decode_qr(&String::from_utf8_lossy(&qr)).unwrap();
+    silbato_core::network::open_profile(&decoded).expect("QR seed");
+    let profiles = [fx::profile()];
+    for name in ["observed.env", "likely.env", "update.env", "cancel.env"] {
+        verify_alert_envelope(&profiles, &read(root, "alert_envelope", name), now)
+            .unwrap_or_else(|r| panic!("{name}: {r}"));
+    }
+    {
+        let dir = fx::scratch_dir("seed-check-push-");
+        fx::copy_flat(&fx::push_template_dir(), dir.path()).unwrap();
+        let inbox = fx::open_inbox_with_network(dir.path());
+        for name in ["sealed-alert.bin", "sealed-observed.bin"] {
+            match inbox.ingest_push(&read(root, "push_payload", name), "en", now) {
+                Ok(PushOutcome::Alert {
+                    outcome: IngestOutcome::Accepted { .. },
+                    ..
+                }) => {}
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+    let secret = fx::seal_secret();
+    for name in ["report.sealed", "report-one-recipient.sealed"] {
+        silbato_core::protocol::open_report(&read(root, "sealed_report", name), &secret)
+            .expect(name);
+    }
+    seal::open(
+        &secret,
+        b"silbato/push/v1",
+        b"SBP1",
+        &read(root, "sealed_report", "single.sealed"),
+    )
+    .expect("single seal seed");
+    for name in ["observed.xml", "update.xml", "cancel.xml"] {
+        let xml = read(root, "cap_xml", name);
+        silbato_core::inbox::cap::from_cap(&String::from_utf8_lossy(&xml), "net").expect(name);
+    }
+    for (name, key) in [
+        ("clear.json", None),
+        ("empty.json", None),
+        ("sealed.json", Some(&secret)),
+    ] {
+        let r = silbato_core::vault::export::verify_export(&read(root, "vault_export", name), key)
+            .expect(name);
+        assert!(r.valid, "{name}: {:?}", r.problems);
+    }
+    let page: AlertsPage =
+        serde_json::from_slice(&read(root, "sync_bodies", "alerts-page.json")).unwrap();
+    assert_eq!(page.alerts.len(), 3);
+    let sub: PushSubscription =
+        serde_json::from_slice(&read(root, "sync_bodies", "push-subscription.json")).unwrap();
+    sub.validate().unwrap();
+    assert_eq!(
+        silbato_core::vault::media::strip_metadata(&read(root, "media", "tiny-exif.jpg"))
+            .unwrap()
+            .removed,
+        2
+    );
+    assert!(
+        silbato_core::vault::media::strip_metadata(&read(root, "media", "tiny.png"))
+            .unwrap()
+            .removed
+            >= 1
+    );
+}
