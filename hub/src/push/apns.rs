@@ -165,14 +165,9 @@ fn map_error(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u
     if status == StatusCode::GONE || matches!(reason.as_str(), "BadDeviceToken" | "Unregistered") {
         return PushError::Gone;
     }
-    match status.as_u16() {
-        // TooManyRequests / TooManyProviderTokenUpdates, InternalServerError,
-        // ServiceUnavailable, Shutdown.
-        429 => super::retry(headers),
-        s if (500..600).contains(&s) => super::retry(headers),
-        // ExpiredProviderToken, InvalidProviderToken, DeviceTokenNotForTopic, PayloadTooLarge...
-        _ => PushError::Rejected,
-    }
+    // 429 / 5xx (TooManyRequests, InternalServerError, ServiceUnavailable, Shutdown) retry;
+    // ExpiredProviderToken, InvalidProviderToken, DeviceTokenNotForTopic, ... are refusals.
+    super::by_status(status.as_u16(), headers)
 }
 
 #[cfg(test)]

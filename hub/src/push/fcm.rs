@@ -208,14 +208,10 @@ fn map_error(status: StatusCode, headers: &reqwest::header::HeaderMap, body: &[u
     if status == StatusCode::BAD_REQUEST && info.token_is_invalid() {
         return PushError::Gone;
     }
-    match status.as_u16() {
-        // QUOTA_EXCEEDED (429), UNAVAILABLE (503), INTERNAL (500): FCM asks for backoff.
-        429 => super::retry(headers),
-        s if (500..600).contains(&s) => super::retry(headers),
-        // 401/403 (expired access token, SENDER_ID_MISMATCH, wrong project) and every other
-        // refusal: the operator must act; the subscription itself may be fine.
-        _ => PushError::Rejected,
-    }
+    // QUOTA_EXCEEDED (429), UNAVAILABLE (503), INTERNAL (500) ask for backoff; 401/403 (expired
+    // access token, SENDER_ID_MISMATCH, wrong project) and other refusals need the operator, and
+    // the subscription itself may be fine.
+    super::by_status(status.as_u16(), headers)
 }
 
 #[cfg(test)]

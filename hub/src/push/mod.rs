@@ -203,6 +203,16 @@ fn transport_error(err: &reqwest::Error) -> PushError {
 }
 
 /// `Retry` with the provider's Retry-After, if any.
+/// What every provider means by a failure status once its own special cases are handled: 429 and
+/// 5xx ask for a retry (honouring Retry-After); anything else is a refusal the operator must look at.
+fn by_status(status: u16, headers: &HeaderMap) -> PushError {
+    if status == 429 || (500..600).contains(&status) {
+        retry(headers)
+    } else {
+        PushError::Rejected
+    }
+}
+
 fn retry(headers: &HeaderMap) -> PushError {
     let after_secs = headers
         .get(RETRY_AFTER)

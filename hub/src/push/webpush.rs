@@ -95,10 +95,7 @@ fn map_status(status: StatusCode, headers: &reqwest::header::HeaderMap) -> Resul
         // service took the message.
         _ if status.is_success() => Ok(()),
         404 | 410 => Err(PushError::Gone),
-        413 => Err(PushError::Rejected),
-        429 => Err(super::retry(headers)),
-        s if (500..600).contains(&s) => Err(super::retry(headers)),
-        _ => Err(PushError::Rejected),
+        s => Err(super::by_status(s, headers)),
     }
 }
 
