@@ -245,14 +245,8 @@ pub struct SightingVault {
 
 #[uniffi::export]
 impl SightingVault {
-    /// not_initialized, locked or unlocked.
-    pub fn state(&self) -> String {
-        match self.inner.vault.state() {
-            VaultState::NotInitialized => "not_initialized",
-            VaultState::Locked => "locked",
-            VaultState::Unlocked => "unlocked",
-        }
-        .into()
+    pub fn state(&self) -> VaultState {
+        self.inner.vault.state()
     }
 
     pub fn init(&self, passphrase_utf8: Vec<u8>) -> Result<()> {
@@ -296,7 +290,7 @@ impl SightingVault {
                     plate: m.plate,
                     state: m.state,
                     description: m.description,
-                    kind: tag(&m.kind),
+                    kind: m.kind,
                 })
                 .collect(),
         })

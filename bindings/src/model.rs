@@ -1,34 +1,116 @@
 //! The records the shells receive, converted from the core's views here and nowhere else.
 //!
-//! Enumerations cross as their core serde names (`"raid"`, `"ice"`, `"observed"`, ...), read from
-//! the core's own `Serialize` impls, so there is no second copy of any enum to drift. Times cross
-//! as Unix milliseconds.
+//! The core's enumerations cross as themselves. The core forbids `unsafe` and UniFFI's derives
+//! emit `unsafe impl`s, so instead of deriving there, each enum is named here with
+//! `#[uniffi::remote(Enum)]`: the item below is not emitted, the core's type is used, and the
+//! generated conversions match every variant of it, so a variant added to or removed from the core
+//! is a compile error in this file, never a silent drift. Times cross as Unix milliseconds.
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use silbato_content::{Block, Inline};
-use silbato_core::inbox::{AlertView, IngestOutcome, Place, Relevance};
+use silbato_core::inbox::alert::{Category, Certainty, Severity};
+use silbato_core::inbox::{AlertStatus, AlertView, IngestOutcome, Place, Relevance};
 use silbato_core::rights::{CardSummary as CoreCardSummary, CardView, HotlineView, SearchHit};
-use silbato_core::vault::{Location, RecordView, Sighting, Vehicle};
+use silbato_core::vault::{
+    Activity, Agency, Confidence, Location, RecordView, Sighting, VaultState, Vehicle,
+};
+use silbato_core::watchlist::plates::MatchKind;
 
 use crate::error::{Result, SilbatoError};
 
-/// The core's serde name of an enum value.
-pub(crate) fn tag<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// Whether the vault exists and whether its key is in memory.
+#[uniffi::remote(Enum)]
+pub enum VaultState {
+    NotInitialized,
+    Locked,
+    Unlocked,
 }
 
-/// Parses a core enum from its serde name.
-pub(crate) fn untag<T: DeserializeOwned>(s: &str, what: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
-        SilbatoError::InvalidInput {
-            reason: format!("unknown {what}"),
-        }
-    })
+/// What was seen.
+#[uniffi::remote(Enum)]
+pub enum Activity {
+    Arrest,
+    Raid,
+    Checkpoint,
+    Patrol,
+    Staging,
+    Surveillance,
+    Other,
+}
+
+/// Whose agents they were (`Cbp` includes Border Patrol).
+#[uniffi::remote(Enum)]
+pub enum Agency {
+    Ice,
+    Cbp,
+    Hsi,
+    LocalPolice,
+    Unknown,
+    Other,
+}
+
+/// How sure the patroller is of what they saw.
+#[uniffi::remote(Enum)]
+pub enum Confidence {
+    Observed,
+    Likely,
+    Unconfirmed,
+}
+
+/// How a watch-list plate matched, best first.
+#[uniffi::remote(Enum)]
+pub enum MatchKind {
+    Exact,
+    Confusable,
+    Partial,
+}
+
+/// What an alert is about.
+#[uniffi::remote(Enum)]
+pub enum Category {
+    Raid,
+    Checkpoint,
+    Patrol,
+    Detention,
+    AllClear,
+    CommunityEvent,
+    Information,
+}
+
+/// CAP severity, most severe first.
+#[uniffi::remote(Enum)]
+pub enum Severity {
+    Extreme,
+    Severe,
+    Moderate,
+    Minor,
+    Unknown,
+}
+
+/// How sure the network is (its policy says how many dispatchers sign each level).
+#[uniffi::remote(Enum)]
+pub enum Certainty {
+    Observed,
+    Likely,
+    Possible,
+    Unverified,
+}
+
+/// Whether an alert still stands.
+#[uniffi::remote(Enum)]
+pub enum AlertStatus {
+    Active,
+    Expired,
+    Superseded,
+    Retracted,
+}
+
+/// Why an alert matters to this device, most relevant first.
+#[uniffi::remote(Enum)]
+pub enum Relevance {
+    SavedPlace { label: String },
+    FollowedRegion { code: String },
+    Elsewhere,
 }
 
 pub(crate) fn ms(t: &DateTime<Utc>) -> i64 {
@@ -68,11 +150,21 @@ impl From<CoreCardSummary> for CardSummary {
     }
 }
 
-/// One block of a card body. `kind`: heading, paragraph, bullets, numbered. Inline emphasis is
-/// flattened to text; `strong` lists the bold runs so a shell may style them.
+/// How a shell lays out one block of a card body (the content model's blocks, without their
+/// inline markup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum BlockKind {
+    Heading,
+    Paragraph,
+    Bullets,
+    Numbered,
+}
+
+/// One block of a card body: one item for a heading or paragraph, one per list entry. Inline
+/// emphasis is flattened to text; `strong` lists the bold runs so a shell may style them.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TextBlock {
-    pub kind: String,
+    pub kind: BlockKind,
     pub items: Vec<String>,
     pub strong: Vec<String>,
 }
@@ -117,17 +209,17 @@ impl From<CardView> for CardDetail {
             .iter()
             .map(|b| match b {
                 Block::Heading { text, .. } => TextBlock {
-                    kind: "heading".into(),
+                    kind: BlockKind::Heading,
                     items: vec![flat(text)],
                     strong: strong(text).collect(),
                 },
                 Block::Paragraph { text } => TextBlock {
-                    kind: "paragraph".into(),
+                    kind: BlockKind::Paragraph,
                     items: vec![flat(text)],
                     strong: strong(text).collect(),
                 },
                 Block::BulletList { items } => TextBlock {
-                    kind: "bullets".into(),
+                    kind: BlockKind::Bullets,
                     items: items.iter().map(|i| flat(i)).collect(),
                     strong: items
                         .iter()
@@ -135,7 +227,7 @@ impl From<CardView> for CardDetail {
                         .collect(),
                 },
                 Block::NumberedList { items } => TextBlock {
-                    kind: "numbered".into(),
+                    kind: BlockKind::Numbered,
                     items: items.iter().map(|i| flat(i)).collect(),
                     strong: items
                         .iter()
@@ -228,9 +320,7 @@ pub struct VehicleInfo {
     pub plate_state: Option<String>,
 }
 
-/// A sighting as the log-a-sighting form fills it. `activity`: arrest, raid, checkpoint, patrol,
-/// staging, surveillance, other. `agency`: ice, cbp, hsi, local_police, unknown, other.
-/// `confidence`: observed, likely, unconfirmed.
+/// A sighting as the log-a-sighting form fills it.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SightingInput {
     pub observed_at_ms: i64,
@@ -238,24 +328,24 @@ pub struct SightingInput {
     pub longitude: Option<f64>,
     pub accuracy_m: Option<f64>,
     pub place: Option<String>,
-    pub activity: String,
-    pub agency: String,
+    pub activity: Activity,
+    pub agency: Agency,
     pub officer_count: Option<u32>,
     pub vehicles: Vec<VehicleInfo>,
     pub uniforms: Option<String>,
     pub badges: Vec<String>,
     pub people_detained: Option<u32>,
     pub notes: Option<String>,
-    pub confidence: String,
+    pub confidence: Confidence,
 }
 
 impl SightingInput {
     pub(crate) fn into_core(self) -> Result<Sighting> {
         let mut s = Sighting::new(
             from_ms(self.observed_at_ms)?,
-            untag(&self.activity, "activity")?,
-            untag(&self.agency, "agency")?,
-            untag(&self.confidence, "confidence")?,
+            self.activity,
+            self.agency,
+            self.confidence,
         );
         s.location = match (self.latitude, self.longitude) {
             (Some(lat), Some(lon)) => Some(Location {
@@ -295,8 +385,8 @@ impl SightingInput {
             longitude: s.location.map(|l| l.lon),
             accuracy_m: s.location.and_then(|l| l.accuracy_m),
             place: s.place.clone(),
-            activity: tag(&s.activity),
-            agency: tag(&s.agency),
+            activity: s.activity,
+            agency: s.agency,
             officer_count: s.officer_count,
             vehicles: s
                 .vehicles
@@ -311,7 +401,7 @@ impl SightingInput {
             badges: s.badges.clone(),
             people_detained: s.people_detained,
             notes: s.notes.clone(),
-            confidence: tag(&s.confidence),
+            confidence: s.confidence,
         }
     }
 }
@@ -342,8 +432,7 @@ pub struct PlateMatch {
     pub plate: String,
     pub state: Option<String>,
     pub description: Option<String>,
-    /// exact, confusable or partial.
-    pub kind: String,
+    pub kind: MatchKind,
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -352,8 +441,7 @@ pub struct LogResult {
     pub plate_matches: Vec<PlateMatch>,
 }
 
-/// An alert in the reader's language. `relevance`: saved_place, followed_region or elsewhere,
-/// with the place's label or the region's code in `relevance_label`.
+/// An alert in the reader's language.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct AlertItem {
     pub id: String,
@@ -362,13 +450,12 @@ pub struct AlertItem {
     pub description: Option<String>,
     pub instruction: Option<String>,
     pub hotline: Option<String>,
-    pub category: String,
-    pub severity: String,
-    pub certainty: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub certainty: Certainty,
     pub all_clear: bool,
-    pub status: String,
-    pub relevance: String,
-    pub relevance_label: Option<String>,
+    pub status: AlertStatus,
+    pub relevance: Relevance,
     pub sent_ms: i64,
     pub expires_ms: i64,
     pub read: bool,
@@ -377,20 +464,14 @@ pub struct AlertItem {
 
 impl From<AlertView> for AlertItem {
     fn from(a: AlertView) -> Self {
-        let (relevance, relevance_label) = match &a.relevance {
-            Relevance::SavedPlace { label } => ("saved_place", Some(label.clone())),
-            Relevance::FollowedRegion { code } => ("followed_region", Some(code.clone())),
-            Relevance::Elsewhere => ("elsewhere", None),
-        };
         AlertItem {
-            category: tag(&a.category),
-            severity: tag(&a.severity),
-            certainty: tag(&a.certainty),
-            status: tag(&a.status),
+            category: a.category,
+            severity: a.severity,
+            certainty: a.certainty,
+            status: a.status,
             sent_ms: ms(&a.sent),
             expires_ms: ms(&a.expires),
-            relevance: relevance.into(),
-            relevance_label,
+            relevance: a.relevance,
             id: a.id,
             network_name: a.network_name,
             headline: a.headline,
@@ -404,31 +485,29 @@ impl From<AlertView> for AlertItem {
     }
 }
 
-/// `outcome`: accepted, duplicate or rejected (with `reason`).
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct IngestResult {
-    pub outcome: String,
-    pub id: Option<String>,
-    pub reason: Option<String>,
+/// What ingesting one alert did. A rejection's `reason` says why in words that carry no alert
+/// content (bad signature, expired, not for this network, ...).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum IngestResult {
+    Accepted {
+        id: String,
+    },
+    /// Already here with exactly these contents: nothing changed.
+    Duplicate {
+        id: String,
+    },
+    Rejected {
+        reason: String,
+    },
 }
 
 impl From<IngestOutcome> for IngestResult {
     fn from(o: IngestOutcome) -> Self {
         match o {
-            IngestOutcome::Accepted { id, .. } => IngestResult {
-                outcome: "accepted".into(),
-                id: Some(id),
-                reason: None,
-            },
-            IngestOutcome::Duplicate { id } => IngestResult {
-                outcome: "duplicate".into(),
-                id: Some(id),
-                reason: None,
-            },
-            IngestOutcome::Rejected(r) => IngestResult {
-                outcome: "rejected".into(),
-                id: None,
-                reason: Some(r.to_string()),
+            IngestOutcome::Accepted { id, .. } => IngestResult::Accepted { id },
+            IngestOutcome::Duplicate { id } => IngestResult::Duplicate { id },
+            IngestOutcome::Rejected(r) => IngestResult::Rejected {
+                reason: r.to_string(),
             },
         }
     }

@@ -542,7 +542,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_history() != 7660:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_ingest_alert() != 11248:
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_ingest_alert() != 54007:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_ingest_push() != 28825:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -606,7 +606,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_sightingvault_report() != 3632:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_silbato_ffi_checksum_method_sightingvault_state() != 44167:
+    if lib.uniffi_silbato_ffi_checksum_method_sightingvault_state() != 31086:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_sightingvault_unlock() != 65440:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -1263,6 +1263,215 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+
+
+
+
+
+class Category(enum.Enum):
+    """
+    What an alert is about.
+"""
+    
+    RAID = 0
+    
+    CHECKPOINT = 1
+    
+    PATROL = 2
+    
+    DETENTION = 3
+    
+    ALL_CLEAR = 4
+    
+    COMMUNITY_EVENT = 5
+    
+    INFORMATION = 6
+    
+
+
+class _UniffiFfiConverterTypeCategory(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Category.RAID
+        if variant == 2:
+            return Category.CHECKPOINT
+        if variant == 3:
+            return Category.PATROL
+        if variant == 4:
+            return Category.DETENTION
+        if variant == 5:
+            return Category.ALL_CLEAR
+        if variant == 6:
+            return Category.COMMUNITY_EVENT
+        if variant == 7:
+            return Category.INFORMATION
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Category.RAID:
+            return
+        if value == Category.CHECKPOINT:
+            return
+        if value == Category.PATROL:
+            return
+        if value == Category.DETENTION:
+            return
+        if value == Category.ALL_CLEAR:
+            return
+        if value == Category.COMMUNITY_EVENT:
+            return
+        if value == Category.INFORMATION:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Category.RAID:
+            buf.write_i32(1)
+        if value == Category.CHECKPOINT:
+            buf.write_i32(2)
+        if value == Category.PATROL:
+            buf.write_i32(3)
+        if value == Category.DETENTION:
+            buf.write_i32(4)
+        if value == Category.ALL_CLEAR:
+            buf.write_i32(5)
+        if value == Category.COMMUNITY_EVENT:
+            buf.write_i32(6)
+        if value == Category.INFORMATION:
+            buf.write_i32(7)
+
+
+
+
+
+
+
+
+class Severity(enum.Enum):
+    """
+    CAP severity, most severe first.
+"""
+    
+    EXTREME = 0
+    
+    SEVERE = 1
+    
+    MODERATE = 2
+    
+    MINOR = 3
+    
+    UNKNOWN = 4
+    
+
+
+class _UniffiFfiConverterTypeSeverity(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Severity.EXTREME
+        if variant == 2:
+            return Severity.SEVERE
+        if variant == 3:
+            return Severity.MODERATE
+        if variant == 4:
+            return Severity.MINOR
+        if variant == 5:
+            return Severity.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Severity.EXTREME:
+            return
+        if value == Severity.SEVERE:
+            return
+        if value == Severity.MODERATE:
+            return
+        if value == Severity.MINOR:
+            return
+        if value == Severity.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Severity.EXTREME:
+            buf.write_i32(1)
+        if value == Severity.SEVERE:
+            buf.write_i32(2)
+        if value == Severity.MODERATE:
+            buf.write_i32(3)
+        if value == Severity.MINOR:
+            buf.write_i32(4)
+        if value == Severity.UNKNOWN:
+            buf.write_i32(5)
+
+
+
+
+
+
+
+
+class Certainty(enum.Enum):
+    """
+    How sure the network is (its policy says how many dispatchers sign each level).
+"""
+    
+    OBSERVED = 0
+    
+    LIKELY = 1
+    
+    POSSIBLE = 2
+    
+    UNVERIFIED = 3
+    
+
+
+class _UniffiFfiConverterTypeCertainty(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Certainty.OBSERVED
+        if variant == 2:
+            return Certainty.LIKELY
+        if variant == 3:
+            return Certainty.POSSIBLE
+        if variant == 4:
+            return Certainty.UNVERIFIED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Certainty.OBSERVED:
+            return
+        if value == Certainty.LIKELY:
+            return
+        if value == Certainty.POSSIBLE:
+            return
+        if value == Certainty.UNVERIFIED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Certainty.OBSERVED:
+            buf.write_i32(1)
+        if value == Certainty.LIKELY:
+            buf.write_i32(2)
+        if value == Certainty.POSSIBLE:
+            buf.write_i32(3)
+        if value == Certainty.UNVERIFIED:
+            buf.write_i32(4)
+
+
+
 class _UniffiFfiConverterBoolean:
     @classmethod
     def check_lower(cls, value):
@@ -1283,6 +1492,215 @@ class _UniffiFfiConverterBoolean:
     @classmethod
     def write(cls, value, buf):
         buf.write_u8(value)
+
+
+
+
+
+
+class AlertStatus(enum.Enum):
+    """
+    Whether an alert still stands.
+"""
+    
+    ACTIVE = 0
+    
+    EXPIRED = 1
+    
+    SUPERSEDED = 2
+    
+    RETRACTED = 3
+    
+
+
+class _UniffiFfiConverterTypeAlertStatus(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return AlertStatus.ACTIVE
+        if variant == 2:
+            return AlertStatus.EXPIRED
+        if variant == 3:
+            return AlertStatus.SUPERSEDED
+        if variant == 4:
+            return AlertStatus.RETRACTED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == AlertStatus.ACTIVE:
+            return
+        if value == AlertStatus.EXPIRED:
+            return
+        if value == AlertStatus.SUPERSEDED:
+            return
+        if value == AlertStatus.RETRACTED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == AlertStatus.ACTIVE:
+            buf.write_i32(1)
+        if value == AlertStatus.EXPIRED:
+            buf.write_i32(2)
+        if value == AlertStatus.SUPERSEDED:
+            buf.write_i32(3)
+        if value == AlertStatus.RETRACTED:
+            buf.write_i32(4)
+
+
+
+
+
+
+
+
+class Relevance:
+    """
+    Why an alert matters to this device, most relevant first.
+"""
+    def __init__(self):
+        raise RuntimeError("Relevance cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class SAVED_PLACE:
+        
+        def __init__(self, label:str):
+            self.label = label
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Relevance.SAVED_PLACE(label={})".format(self.label)
+        def __eq__(self, other):
+            if not isinstance(other, Relevance):
+                return NotImplemented
+            if not other.is_SAVED_PLACE():
+                return False
+            if self.label != other.label:
+                return False
+            return True
+
+    @dataclass
+    class FOLLOWED_REGION:
+        
+        def __init__(self, code:str):
+            self.code = code
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Relevance.FOLLOWED_REGION(code={})".format(self.code)
+        def __eq__(self, other):
+            if not isinstance(other, Relevance):
+                return NotImplemented
+            if not other.is_FOLLOWED_REGION():
+                return False
+            if self.code != other.code:
+                return False
+            return True
+
+    @dataclass
+    class ELSEWHERE:
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "Relevance.ELSEWHERE()".format()
+        def __eq__(self, other):
+            if not isinstance(other, Relevance):
+                return NotImplemented
+            if not other.is_ELSEWHERE():
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_SAVED_PLACE(self) -> bool:
+        return isinstance(self, Relevance.SAVED_PLACE)
+    def is_saved_place(self) -> bool:
+        return isinstance(self, Relevance.SAVED_PLACE)
+    def is_FOLLOWED_REGION(self) -> bool:
+        return isinstance(self, Relevance.FOLLOWED_REGION)
+    def is_followed_region(self) -> bool:
+        return isinstance(self, Relevance.FOLLOWED_REGION)
+    def is_ELSEWHERE(self) -> bool:
+        return isinstance(self, Relevance.ELSEWHERE)
+    def is_elsewhere(self) -> bool:
+        return isinstance(self, Relevance.ELSEWHERE)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+Relevance.SAVED_PLACE = type("Relevance.SAVED_PLACE", (Relevance.SAVED_PLACE, Relevance,), {})  # type: ignore
+Relevance.FOLLOWED_REGION = type("Relevance.FOLLOWED_REGION", (Relevance.FOLLOWED_REGION, Relevance,), {})  # type: ignore
+Relevance.ELSEWHERE = type("Relevance.ELSEWHERE", (Relevance.ELSEWHERE, Relevance,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeRelevance(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Relevance.SAVED_PLACE(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 2:
+            return Relevance.FOLLOWED_REGION(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 3:
+            return Relevance.ELSEWHERE(
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_SAVED_PLACE():
+            _UniffiFfiConverterString.check_lower(value.label)
+            return
+        if value.is_FOLLOWED_REGION():
+            _UniffiFfiConverterString.check_lower(value.code)
+            return
+        if value.is_ELSEWHERE():
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_SAVED_PLACE():
+            buf.write_i32(1)
+            _UniffiFfiConverterString.write(value.label, buf)
+        if value.is_FOLLOWED_REGION():
+            buf.write_i32(2)
+            _UniffiFfiConverterString.write(value.code, buf)
+        if value.is_ELSEWHERE():
+            buf.write_i32(3)
+
+
 
 class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "i64"
@@ -1323,10 +1741,9 @@ class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
 @dataclass
 class AlertItem:
     """
-    An alert in the reader's language. `relevance`: saved_place, followed_region or elsewhere,
-    with the place's label or the region's code in `relevance_label`.
+    An alert in the reader's language.
 """
-    def __init__(self, *, id:str, network_name:str, headline:str, description:typing.Optional[str], instruction:typing.Optional[str], hotline:typing.Optional[str], category:str, severity:str, certainty:str, all_clear:bool, status:str, relevance:str, relevance_label:typing.Optional[str], sent_ms:int, expires_ms:int, read:bool, signed_by:typing.List[str]):
+    def __init__(self, *, id:str, network_name:str, headline:str, description:typing.Optional[str], instruction:typing.Optional[str], hotline:typing.Optional[str], category:Category, severity:Severity, certainty:Certainty, all_clear:bool, status:AlertStatus, relevance:Relevance, sent_ms:int, expires_ms:int, read:bool, signed_by:typing.List[str]):
         self.id = id
         self.network_name = network_name
         self.headline = headline
@@ -1339,7 +1756,6 @@ class AlertItem:
         self.all_clear = all_clear
         self.status = status
         self.relevance = relevance
-        self.relevance_label = relevance_label
         self.sent_ms = sent_ms
         self.expires_ms = expires_ms
         self.read = read
@@ -1349,7 +1765,7 @@ class AlertItem:
 
     
     def __str__(self):
-        return "AlertItem(id={}, network_name={}, headline={}, description={}, instruction={}, hotline={}, category={}, severity={}, certainty={}, all_clear={}, status={}, relevance={}, relevance_label={}, sent_ms={}, expires_ms={}, read={}, signed_by={})".format(self.id, self.network_name, self.headline, self.description, self.instruction, self.hotline, self.category, self.severity, self.certainty, self.all_clear, self.status, self.relevance, self.relevance_label, self.sent_ms, self.expires_ms, self.read, self.signed_by)
+        return "AlertItem(id={}, network_name={}, headline={}, description={}, instruction={}, hotline={}, category={}, severity={}, certainty={}, all_clear={}, status={}, relevance={}, sent_ms={}, expires_ms={}, read={}, signed_by={})".format(self.id, self.network_name, self.headline, self.description, self.instruction, self.hotline, self.category, self.severity, self.certainty, self.all_clear, self.status, self.relevance, self.sent_ms, self.expires_ms, self.read, self.signed_by)
     def __eq__(self, other):
         if self.id != other.id:
             return False
@@ -1375,8 +1791,6 @@ class AlertItem:
             return False
         if self.relevance != other.relevance:
             return False
-        if self.relevance_label != other.relevance_label:
-            return False
         if self.sent_ms != other.sent_ms:
             return False
         if self.expires_ms != other.expires_ms:
@@ -1397,13 +1811,12 @@ class _UniffiFfiConverterTypeAlertItem(_UniffiConverterRustBuffer):
             description=_UniffiFfiConverterOptionalString.read(buf),
             instruction=_UniffiFfiConverterOptionalString.read(buf),
             hotline=_UniffiFfiConverterOptionalString.read(buf),
-            category=_UniffiFfiConverterString.read(buf),
-            severity=_UniffiFfiConverterString.read(buf),
-            certainty=_UniffiFfiConverterString.read(buf),
+            category=_UniffiFfiConverterTypeCategory.read(buf),
+            severity=_UniffiFfiConverterTypeSeverity.read(buf),
+            certainty=_UniffiFfiConverterTypeCertainty.read(buf),
             all_clear=_UniffiFfiConverterBoolean.read(buf),
-            status=_UniffiFfiConverterString.read(buf),
-            relevance=_UniffiFfiConverterString.read(buf),
-            relevance_label=_UniffiFfiConverterOptionalString.read(buf),
+            status=_UniffiFfiConverterTypeAlertStatus.read(buf),
+            relevance=_UniffiFfiConverterTypeRelevance.read(buf),
             sent_ms=_UniffiFfiConverterInt64.read(buf),
             expires_ms=_UniffiFfiConverterInt64.read(buf),
             read=_UniffiFfiConverterBoolean.read(buf),
@@ -1418,13 +1831,12 @@ class _UniffiFfiConverterTypeAlertItem(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.check_lower(value.description)
         _UniffiFfiConverterOptionalString.check_lower(value.instruction)
         _UniffiFfiConverterOptionalString.check_lower(value.hotline)
-        _UniffiFfiConverterString.check_lower(value.category)
-        _UniffiFfiConverterString.check_lower(value.severity)
-        _UniffiFfiConverterString.check_lower(value.certainty)
+        _UniffiFfiConverterTypeCategory.check_lower(value.category)
+        _UniffiFfiConverterTypeSeverity.check_lower(value.severity)
+        _UniffiFfiConverterTypeCertainty.check_lower(value.certainty)
         _UniffiFfiConverterBoolean.check_lower(value.all_clear)
-        _UniffiFfiConverterString.check_lower(value.status)
-        _UniffiFfiConverterString.check_lower(value.relevance)
-        _UniffiFfiConverterOptionalString.check_lower(value.relevance_label)
+        _UniffiFfiConverterTypeAlertStatus.check_lower(value.status)
+        _UniffiFfiConverterTypeRelevance.check_lower(value.relevance)
         _UniffiFfiConverterInt64.check_lower(value.sent_ms)
         _UniffiFfiConverterInt64.check_lower(value.expires_ms)
         _UniffiFfiConverterBoolean.check_lower(value.read)
@@ -1438,25 +1850,84 @@ class _UniffiFfiConverterTypeAlertItem(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.description, buf)
         _UniffiFfiConverterOptionalString.write(value.instruction, buf)
         _UniffiFfiConverterOptionalString.write(value.hotline, buf)
-        _UniffiFfiConverterString.write(value.category, buf)
-        _UniffiFfiConverterString.write(value.severity, buf)
-        _UniffiFfiConverterString.write(value.certainty, buf)
+        _UniffiFfiConverterTypeCategory.write(value.category, buf)
+        _UniffiFfiConverterTypeSeverity.write(value.severity, buf)
+        _UniffiFfiConverterTypeCertainty.write(value.certainty, buf)
         _UniffiFfiConverterBoolean.write(value.all_clear, buf)
-        _UniffiFfiConverterString.write(value.status, buf)
-        _UniffiFfiConverterString.write(value.relevance, buf)
-        _UniffiFfiConverterOptionalString.write(value.relevance_label, buf)
+        _UniffiFfiConverterTypeAlertStatus.write(value.status, buf)
+        _UniffiFfiConverterTypeRelevance.write(value.relevance, buf)
         _UniffiFfiConverterInt64.write(value.sent_ms, buf)
         _UniffiFfiConverterInt64.write(value.expires_ms, buf)
         _UniffiFfiConverterBoolean.write(value.read, buf)
         _UniffiFfiConverterSequenceString.write(value.signed_by, buf)
 
+
+
+
+
+
+class BlockKind(enum.Enum):
+    """
+    How a shell lays out one block of a card body (the content model's blocks, without their
+    inline markup).
+"""
+    
+    HEADING = 0
+    
+    PARAGRAPH = 1
+    
+    BULLETS = 2
+    
+    NUMBERED = 3
+    
+
+
+class _UniffiFfiConverterTypeBlockKind(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return BlockKind.HEADING
+        if variant == 2:
+            return BlockKind.PARAGRAPH
+        if variant == 3:
+            return BlockKind.BULLETS
+        if variant == 4:
+            return BlockKind.NUMBERED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == BlockKind.HEADING:
+            return
+        if value == BlockKind.PARAGRAPH:
+            return
+        if value == BlockKind.BULLETS:
+            return
+        if value == BlockKind.NUMBERED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == BlockKind.HEADING:
+            buf.write_i32(1)
+        if value == BlockKind.PARAGRAPH:
+            buf.write_i32(2)
+        if value == BlockKind.BULLETS:
+            buf.write_i32(3)
+        if value == BlockKind.NUMBERED:
+            buf.write_i32(4)
+
+
+
 @dataclass
 class TextBlock:
     """
-    One block of a card body. `kind`: heading, paragraph, bullets, numbered. Inline emphasis is
-    flattened to text; `strong` lists the bold runs so a shell may style them.
+    One block of a card body: one item for a heading or paragraph, one per list entry. Inline
+    emphasis is flattened to text; `strong` lists the bold runs so a shell may style them.
 """
-    def __init__(self, *, kind:str, items:typing.List[str], strong:typing.List[str]):
+    def __init__(self, *, kind:BlockKind, items:typing.List[str], strong:typing.List[str]):
         self.kind = kind
         self.items = items
         self.strong = strong
@@ -1479,20 +1950,20 @@ class _UniffiFfiConverterTypeTextBlock(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return TextBlock(
-            kind=_UniffiFfiConverterString.read(buf),
+            kind=_UniffiFfiConverterTypeBlockKind.read(buf),
             items=_UniffiFfiConverterSequenceString.read(buf),
             strong=_UniffiFfiConverterSequenceString.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.kind)
+        _UniffiFfiConverterTypeBlockKind.check_lower(value.kind)
         _UniffiFfiConverterSequenceString.check_lower(value.items)
         _UniffiFfiConverterSequenceString.check_lower(value.strong)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterString.write(value.kind, buf)
+        _UniffiFfiConverterTypeBlockKind.write(value.kind, buf)
         _UniffiFfiConverterSequenceString.write(value.items, buf)
         _UniffiFfiConverterSequenceString.write(value.strong, buf)
 
@@ -1794,54 +2265,60 @@ class _UniffiFfiConverterTypeHotline(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.hours, buf)
         _UniffiFfiConverterOptionalString.write(value.source_url, buf)
 
-@dataclass
-class IngestResult:
+
+
+
+
+
+class MatchKind(enum.Enum):
     """
-    `outcome`: accepted, duplicate or rejected (with `reason`).
+    How a watch-list plate matched, best first.
 """
-    def __init__(self, *, outcome:str, id:typing.Optional[str], reason:typing.Optional[str]):
-        self.outcome = outcome
-        self.id = id
-        self.reason = reason
-        
-        
-
     
-    def __str__(self):
-        return "IngestResult(outcome={}, id={}, reason={})".format(self.outcome, self.id, self.reason)
-    def __eq__(self, other):
-        if self.outcome != other.outcome:
-            return False
-        if self.id != other.id:
-            return False
-        if self.reason != other.reason:
-            return False
-        return True
+    EXACT = 0
+    
+    CONFUSABLE = 1
+    
+    PARTIAL = 2
+    
 
-class _UniffiFfiConverterTypeIngestResult(_UniffiConverterRustBuffer):
+
+class _UniffiFfiConverterTypeMatchKind(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
-        return IngestResult(
-            outcome=_UniffiFfiConverterString.read(buf),
-            id=_UniffiFfiConverterOptionalString.read(buf),
-            reason=_UniffiFfiConverterOptionalString.read(buf),
-        )
+        variant = buf.read_i32()
+        if variant == 1:
+            return MatchKind.EXACT
+        if variant == 2:
+            return MatchKind.CONFUSABLE
+        if variant == 3:
+            return MatchKind.PARTIAL
+        raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.outcome)
-        _UniffiFfiConverterOptionalString.check_lower(value.id)
-        _UniffiFfiConverterOptionalString.check_lower(value.reason)
+        if value == MatchKind.EXACT:
+            return
+        if value == MatchKind.CONFUSABLE:
+            return
+        if value == MatchKind.PARTIAL:
+            return
+        raise ValueError(value)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterString.write(value.outcome, buf)
-        _UniffiFfiConverterOptionalString.write(value.id, buf)
-        _UniffiFfiConverterOptionalString.write(value.reason, buf)
+        if value == MatchKind.EXACT:
+            buf.write_i32(1)
+        if value == MatchKind.CONFUSABLE:
+            buf.write_i32(2)
+        if value == MatchKind.PARTIAL:
+            buf.write_i32(3)
+
+
 
 @dataclass
 class PlateMatch:
-    def __init__(self, *, plate:str, state:typing.Optional[str], description:typing.Optional[str], kind:str):
+    def __init__(self, *, plate:str, state:typing.Optional[str], description:typing.Optional[str], kind:MatchKind):
         self.plate = plate
         self.state = state
         self.description = description
@@ -1870,7 +2347,7 @@ class _UniffiFfiConverterTypePlateMatch(_UniffiConverterRustBuffer):
             plate=_UniffiFfiConverterString.read(buf),
             state=_UniffiFfiConverterOptionalString.read(buf),
             description=_UniffiFfiConverterOptionalString.read(buf),
-            kind=_UniffiFfiConverterString.read(buf),
+            kind=_UniffiFfiConverterTypeMatchKind.read(buf),
         )
 
     @staticmethod
@@ -1878,14 +2355,14 @@ class _UniffiFfiConverterTypePlateMatch(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.check_lower(value.plate)
         _UniffiFfiConverterOptionalString.check_lower(value.state)
         _UniffiFfiConverterOptionalString.check_lower(value.description)
-        _UniffiFfiConverterString.check_lower(value.kind)
+        _UniffiFfiConverterTypeMatchKind.check_lower(value.kind)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterString.write(value.plate, buf)
         _UniffiFfiConverterOptionalString.write(value.state, buf)
         _UniffiFfiConverterOptionalString.write(value.description, buf)
-        _UniffiFfiConverterString.write(value.kind, buf)
+        _UniffiFfiConverterTypeMatchKind.write(value.kind, buf)
 
 class _UniffiFfiConverterSequenceTypePlateMatch(_UniffiConverterRustBuffer):
     @classmethod
@@ -2088,6 +2565,168 @@ class _UniffiFfiConverterTypePlaceItem(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.write(value.longitude, buf)
         _UniffiFfiConverterFloat64.write(value.radius_m, buf)
 
+
+
+
+
+
+class IngestResult:
+    """
+    What ingesting one alert did. A rejection's `reason` says why in words that carry no alert
+    content (bad signature, expired, not for this network, ...).
+"""
+    def __init__(self):
+        raise RuntimeError("IngestResult cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class ACCEPTED:
+        
+        def __init__(self, id:str):
+            self.id = id
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "IngestResult.ACCEPTED(id={})".format(self.id)
+        def __eq__(self, other):
+            if not isinstance(other, IngestResult):
+                return NotImplemented
+            if not other.is_ACCEPTED():
+                return False
+            if self.id != other.id:
+                return False
+            return True
+
+    @dataclass
+    class DUPLICATE:
+        """
+        Already here with exactly these contents: nothing changed.
+"""
+        
+        def __init__(self, id:str):
+            self.id = id
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "IngestResult.DUPLICATE(id={})".format(self.id)
+        def __eq__(self, other):
+            if not isinstance(other, IngestResult):
+                return NotImplemented
+            if not other.is_DUPLICATE():
+                return False
+            if self.id != other.id:
+                return False
+            return True
+
+    @dataclass
+    class REJECTED:
+        
+        def __init__(self, reason:str):
+            self.reason = reason
+            
+            
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "IngestResult.REJECTED(reason={})".format(self.reason)
+        def __eq__(self, other):
+            if not isinstance(other, IngestResult):
+                return NotImplemented
+            if not other.is_REJECTED():
+                return False
+            if self.reason != other.reason:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_ACCEPTED(self) -> bool:
+        return isinstance(self, IngestResult.ACCEPTED)
+    def is_accepted(self) -> bool:
+        return isinstance(self, IngestResult.ACCEPTED)
+    def is_DUPLICATE(self) -> bool:
+        return isinstance(self, IngestResult.DUPLICATE)
+    def is_duplicate(self) -> bool:
+        return isinstance(self, IngestResult.DUPLICATE)
+    def is_REJECTED(self) -> bool:
+        return isinstance(self, IngestResult.REJECTED)
+    def is_rejected(self) -> bool:
+        return isinstance(self, IngestResult.REJECTED)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+IngestResult.ACCEPTED = type("IngestResult.ACCEPTED", (IngestResult.ACCEPTED, IngestResult,), {})  # type: ignore
+IngestResult.DUPLICATE = type("IngestResult.DUPLICATE", (IngestResult.DUPLICATE, IngestResult,), {})  # type: ignore
+IngestResult.REJECTED = type("IngestResult.REJECTED", (IngestResult.REJECTED, IngestResult,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeIngestResult(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return IngestResult.ACCEPTED(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 2:
+            return IngestResult.DUPLICATE(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 3:
+            return IngestResult.REJECTED(
+                _UniffiFfiConverterString.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_ACCEPTED():
+            _UniffiFfiConverterString.check_lower(value.id)
+            return
+        if value.is_DUPLICATE():
+            _UniffiFfiConverterString.check_lower(value.id)
+            return
+        if value.is_REJECTED():
+            _UniffiFfiConverterString.check_lower(value.reason)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_ACCEPTED():
+            buf.write_i32(1)
+            _UniffiFfiConverterString.write(value.id, buf)
+        if value.is_DUPLICATE():
+            buf.write_i32(2)
+            _UniffiFfiConverterString.write(value.id, buf)
+        if value.is_REJECTED():
+            buf.write_i32(3)
+            _UniffiFfiConverterString.write(value.reason, buf)
+
+
+
 class _UniffiFfiConverterOptionalTypeIngestResult(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2189,6 +2828,164 @@ class _UniffiFfiConverterOptionalFloat64(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterFloat64.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+
+
+
+
+
+
+class Activity(enum.Enum):
+    """
+    What was seen.
+"""
+    
+    ARREST = 0
+    
+    RAID = 1
+    
+    CHECKPOINT = 2
+    
+    PATROL = 3
+    
+    STAGING = 4
+    
+    SURVEILLANCE = 5
+    
+    OTHER = 6
+    
+
+
+class _UniffiFfiConverterTypeActivity(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Activity.ARREST
+        if variant == 2:
+            return Activity.RAID
+        if variant == 3:
+            return Activity.CHECKPOINT
+        if variant == 4:
+            return Activity.PATROL
+        if variant == 5:
+            return Activity.STAGING
+        if variant == 6:
+            return Activity.SURVEILLANCE
+        if variant == 7:
+            return Activity.OTHER
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Activity.ARREST:
+            return
+        if value == Activity.RAID:
+            return
+        if value == Activity.CHECKPOINT:
+            return
+        if value == Activity.PATROL:
+            return
+        if value == Activity.STAGING:
+            return
+        if value == Activity.SURVEILLANCE:
+            return
+        if value == Activity.OTHER:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Activity.ARREST:
+            buf.write_i32(1)
+        if value == Activity.RAID:
+            buf.write_i32(2)
+        if value == Activity.CHECKPOINT:
+            buf.write_i32(3)
+        if value == Activity.PATROL:
+            buf.write_i32(4)
+        if value == Activity.STAGING:
+            buf.write_i32(5)
+        if value == Activity.SURVEILLANCE:
+            buf.write_i32(6)
+        if value == Activity.OTHER:
+            buf.write_i32(7)
+
+
+
+
+
+
+
+
+class Agency(enum.Enum):
+    """
+    Whose agents they were (`Cbp` includes Border Patrol).
+"""
+    
+    ICE = 0
+    
+    CBP = 1
+    
+    HSI = 2
+    
+    LOCAL_POLICE = 3
+    
+    UNKNOWN = 4
+    
+    OTHER = 5
+    
+
+
+class _UniffiFfiConverterTypeAgency(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Agency.ICE
+        if variant == 2:
+            return Agency.CBP
+        if variant == 3:
+            return Agency.HSI
+        if variant == 4:
+            return Agency.LOCAL_POLICE
+        if variant == 5:
+            return Agency.UNKNOWN
+        if variant == 6:
+            return Agency.OTHER
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Agency.ICE:
+            return
+        if value == Agency.CBP:
+            return
+        if value == Agency.HSI:
+            return
+        if value == Agency.LOCAL_POLICE:
+            return
+        if value == Agency.UNKNOWN:
+            return
+        if value == Agency.OTHER:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Agency.ICE:
+            buf.write_i32(1)
+        if value == Agency.CBP:
+            buf.write_i32(2)
+        if value == Agency.HSI:
+            buf.write_i32(3)
+        if value == Agency.LOCAL_POLICE:
+            buf.write_i32(4)
+        if value == Agency.UNKNOWN:
+            buf.write_i32(5)
+        if value == Agency.OTHER:
+            buf.write_i32(6)
+
+
 
 class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "u32"
@@ -2293,14 +3090,63 @@ class _UniffiFfiConverterSequenceTypeVehicleInfo(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypeVehicleInfo.read(buf) for i in range(count)
         ]
 
+
+
+
+
+
+class Confidence(enum.Enum):
+    """
+    How sure the patroller is of what they saw.
+"""
+    
+    OBSERVED = 0
+    
+    LIKELY = 1
+    
+    UNCONFIRMED = 2
+    
+
+
+class _UniffiFfiConverterTypeConfidence(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Confidence.OBSERVED
+        if variant == 2:
+            return Confidence.LIKELY
+        if variant == 3:
+            return Confidence.UNCONFIRMED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Confidence.OBSERVED:
+            return
+        if value == Confidence.LIKELY:
+            return
+        if value == Confidence.UNCONFIRMED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Confidence.OBSERVED:
+            buf.write_i32(1)
+        if value == Confidence.LIKELY:
+            buf.write_i32(2)
+        if value == Confidence.UNCONFIRMED:
+            buf.write_i32(3)
+
+
+
 @dataclass
 class SightingInput:
     """
-    A sighting as the log-a-sighting form fills it. `activity`: arrest, raid, checkpoint, patrol,
-    staging, surveillance, other. `agency`: ice, cbp, hsi, local_police, unknown, other.
-    `confidence`: observed, likely, unconfirmed.
+    A sighting as the log-a-sighting form fills it.
 """
-    def __init__(self, *, observed_at_ms:int, latitude:typing.Optional[float], longitude:typing.Optional[float], accuracy_m:typing.Optional[float], place:typing.Optional[str], activity:str, agency:str, officer_count:typing.Optional[int], vehicles:typing.List[VehicleInfo], uniforms:typing.Optional[str], badges:typing.List[str], people_detained:typing.Optional[int], notes:typing.Optional[str], confidence:str):
+    def __init__(self, *, observed_at_ms:int, latitude:typing.Optional[float], longitude:typing.Optional[float], accuracy_m:typing.Optional[float], place:typing.Optional[str], activity:Activity, agency:Agency, officer_count:typing.Optional[int], vehicles:typing.List[VehicleInfo], uniforms:typing.Optional[str], badges:typing.List[str], people_detained:typing.Optional[int], notes:typing.Optional[str], confidence:Confidence):
         self.observed_at_ms = observed_at_ms
         self.latitude = latitude
         self.longitude = longitude
@@ -2361,15 +3207,15 @@ class _UniffiFfiConverterTypeSightingInput(_UniffiConverterRustBuffer):
             longitude=_UniffiFfiConverterOptionalFloat64.read(buf),
             accuracy_m=_UniffiFfiConverterOptionalFloat64.read(buf),
             place=_UniffiFfiConverterOptionalString.read(buf),
-            activity=_UniffiFfiConverterString.read(buf),
-            agency=_UniffiFfiConverterString.read(buf),
+            activity=_UniffiFfiConverterTypeActivity.read(buf),
+            agency=_UniffiFfiConverterTypeAgency.read(buf),
             officer_count=_UniffiFfiConverterOptionalUInt32.read(buf),
             vehicles=_UniffiFfiConverterSequenceTypeVehicleInfo.read(buf),
             uniforms=_UniffiFfiConverterOptionalString.read(buf),
             badges=_UniffiFfiConverterSequenceString.read(buf),
             people_detained=_UniffiFfiConverterOptionalUInt32.read(buf),
             notes=_UniffiFfiConverterOptionalString.read(buf),
-            confidence=_UniffiFfiConverterString.read(buf),
+            confidence=_UniffiFfiConverterTypeConfidence.read(buf),
         )
 
     @staticmethod
@@ -2379,15 +3225,15 @@ class _UniffiFfiConverterTypeSightingInput(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalFloat64.check_lower(value.longitude)
         _UniffiFfiConverterOptionalFloat64.check_lower(value.accuracy_m)
         _UniffiFfiConverterOptionalString.check_lower(value.place)
-        _UniffiFfiConverterString.check_lower(value.activity)
-        _UniffiFfiConverterString.check_lower(value.agency)
+        _UniffiFfiConverterTypeActivity.check_lower(value.activity)
+        _UniffiFfiConverterTypeAgency.check_lower(value.agency)
         _UniffiFfiConverterOptionalUInt32.check_lower(value.officer_count)
         _UniffiFfiConverterSequenceTypeVehicleInfo.check_lower(value.vehicles)
         _UniffiFfiConverterOptionalString.check_lower(value.uniforms)
         _UniffiFfiConverterSequenceString.check_lower(value.badges)
         _UniffiFfiConverterOptionalUInt32.check_lower(value.people_detained)
         _UniffiFfiConverterOptionalString.check_lower(value.notes)
-        _UniffiFfiConverterString.check_lower(value.confidence)
+        _UniffiFfiConverterTypeConfidence.check_lower(value.confidence)
 
     @staticmethod
     def write(value, buf):
@@ -2396,15 +3242,15 @@ class _UniffiFfiConverterTypeSightingInput(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalFloat64.write(value.longitude, buf)
         _UniffiFfiConverterOptionalFloat64.write(value.accuracy_m, buf)
         _UniffiFfiConverterOptionalString.write(value.place, buf)
-        _UniffiFfiConverterString.write(value.activity, buf)
-        _UniffiFfiConverterString.write(value.agency, buf)
+        _UniffiFfiConverterTypeActivity.write(value.activity, buf)
+        _UniffiFfiConverterTypeAgency.write(value.agency, buf)
         _UniffiFfiConverterOptionalUInt32.write(value.officer_count, buf)
         _UniffiFfiConverterSequenceTypeVehicleInfo.write(value.vehicles, buf)
         _UniffiFfiConverterOptionalString.write(value.uniforms, buf)
         _UniffiFfiConverterSequenceString.write(value.badges, buf)
         _UniffiFfiConverterOptionalUInt32.write(value.people_detained, buf)
         _UniffiFfiConverterOptionalString.write(value.notes, buf)
-        _UniffiFfiConverterString.write(value.confidence, buf)
+        _UniffiFfiConverterTypeConfidence.write(value.confidence, buf)
 
 @dataclass
 class RecordItem:
@@ -3019,6 +3865,57 @@ class _UniffiFfiConverterTypeSilbatoError(_UniffiConverterRustBuffer):
         if isinstance(value, SilbatoError.KeyStore):
             buf.write_i32(13)
             _UniffiFfiConverterString.write(value.reason, buf)
+
+
+
+
+
+
+class VaultState(enum.Enum):
+    """
+    Whether the vault exists and whether its key is in memory.
+"""
+    
+    NOT_INITIALIZED = 0
+    
+    LOCKED = 1
+    
+    UNLOCKED = 2
+    
+
+
+class _UniffiFfiConverterTypeVaultState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return VaultState.NOT_INITIALIZED
+        if variant == 2:
+            return VaultState.LOCKED
+        if variant == 3:
+            return VaultState.UNLOCKED
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == VaultState.NOT_INITIALIZED:
+            return
+        if value == VaultState.LOCKED:
+            return
+        if value == VaultState.UNLOCKED:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == VaultState.NOT_INITIALIZED:
+            buf.write_i32(1)
+        if value == VaultState.LOCKED:
+            buf.write_i32(2)
+        if value == VaultState.UNLOCKED:
+            buf.write_i32(3)
+
+
 
 class _UniffiFfiConverterSequenceTypeAlertItem(_UniffiConverterRustBuffer):
     @classmethod
@@ -4144,10 +5041,7 @@ class SightingVaultProtocol(typing.Protocol):
         Seals the record to the network's dispatchers and queues it for the next sync.
 """
         raise NotImplementedError
-    def state(self, ) -> str:
-        """
-        not_initialized, locked or unlocked.
-"""
+    def state(self, ) -> VaultState:
         raise NotImplementedError
     def unlock(self, passphrase_utf8: bytes) -> None:
         raise NotImplementedError
@@ -4348,14 +5242,11 @@ class SightingVault(SightingVaultProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def state(self, ) -> str:
-        """
-        not_initialized, locked or unlocked.
-"""
+    def state(self, ) -> VaultState:
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_lift_return = _UniffiFfiConverterTypeVaultState.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -4628,15 +5519,26 @@ def data_dir_of(silbato: Silbato) -> str:
 
 __all__ = [
     "InternalError",
+    "Category",
+    "Severity",
+    "Certainty",
+    "AlertStatus",
+    "Relevance",
+    "BlockKind",
+    "MatchKind",
+    "IngestResult",
+    "Activity",
+    "Agency",
+    "Confidence",
     "KeyStoreFailure",
     "SilbatoError",
+    "VaultState",
     "AlertItem",
     "TextBlock",
     "SourceRef",
     "CardDetail",
     "CardSummary",
     "Hotline",
-    "IngestResult",
     "PlateMatch",
     "LogResult",
     "NetworkItem",

@@ -25,15 +25,15 @@ def sighting(**changes) -> sf.SightingInput:
         longitude=-87.6656,
         accuracy_m=15.0,
         place="47th St Home Depot",
-        activity="raid",
-        agency="ice",
+        activity=sf.Activity.RAID,
+        agency=sf.Agency.ICE,
         officer_count=6,
         vehicles=[sf.VehicleInfo(description="grey SUV", plate="ABC 1234", plate_state="IL")],
         uniforms="vests marked POLICE",
         badges=[],
         people_detained=2,
         notes=None,
-        confidence="observed",
+        confidence=sf.Confidence.OBSERVED,
     )
     s.update(changes)
     return sf.SightingInput(**s)
@@ -59,13 +59,9 @@ def test_rights_card_in_spanish_has_blocks_words_to_say_and_sources(core):
     assert card.id == DOOR_CARD
     assert card.lang == "es" and not card.fallback
     assert card.title == "Alguien toca a su puerta"
-    assert card.blocks and {b.kind for b in card.blocks} <= {
-        "heading",
-        "paragraph",
-        "bullets",
-        "numbered",
-    }
-    assert any(b.kind == "numbered" and len(b.items) > 1 for b in card.blocks)
+    assert card.blocks and all(isinstance(b.kind, sf.BlockKind) for b in card.blocks)
+    assert any(b.kind == sf.BlockKind.HEADING for b in card.blocks)
+    assert any(b.kind == sf.BlockKind.NUMBERED and len(b.items) > 1 for b in card.blocks)
     assert any(b.strong for b in card.blocks), "bold runs are listed for styling"
     assert "No doy permiso para que entren. (I do not consent to your entry.)" in card.say
     assert "remain silent" in card.show_agent
@@ -109,16 +105,16 @@ def test_rights_search_never_fails_on_odd_input(core, query):
 
 def test_vault_journey_log_amend_lock_wrong_passphrase_and_wipe(core):
     vault = core.vault()
-    assert vault.state() == "not_initialized"
+    assert vault.state() == sf.VaultState.NOT_INITIALIZED
     with pytest.raises(sf.SilbatoError.NotInitialized):
         vault.list()
     vault.init(PASS)
-    assert vault.state() == "unlocked"
+    assert vault.state() == sf.VaultState.UNLOCKED
     with pytest.raises(sf.SilbatoError.AlreadyInitialized):
         vault.init(PASS)
 
     first = vault.log(sighting(), [])
-    second = vault.log(sighting(activity="checkpoint", agency="cbp", officer_count=None), [])
+    second = vault.log(sighting(activity=sf.Activity.CHECKPOINT, agency=sf.Agency.CBP, officer_count=None), [])
     assert first.id and second.id and first.id != second.id
     items = vault.list()
     assert {r.id for r in items} == {first.id, second.id}
@@ -133,8 +129,10 @@ def test_vault_journey_log_amend_lock_wrong_passphrase_and_wipe(core):
     assert rec.sighting.officer_count == 8
     assert rec.amendments == 1
 
+    with pytest.raises(ValueError):
+        vault.log(sighting(activity="parade"), [])  # enums are typed, not strings
     with pytest.raises(sf.SilbatoError.InvalidInput):
-        vault.log(sighting(activity="parade"), [])
+        vault.log(sighting(officer_count=10_001), [])
     with pytest.raises(sf.SilbatoError.InvalidInput):
         vault.log(sighting(longitude=None), [])
 
@@ -144,21 +142,21 @@ def test_vault_journey_log_amend_lock_wrong_passphrase_and_wipe(core):
     assert len(vault.list()) == 2
 
     vault.lock()
-    assert vault.state() == "locked"
+    assert vault.state() == sf.VaultState.LOCKED
     with pytest.raises(sf.SilbatoError.Locked):
         vault.list()
     with pytest.raises(sf.SilbatoError.Locked):
         vault.log(sighting(), [])
     with pytest.raises(sf.SilbatoError.WrongPassphrase):
         vault.unlock(b"caballo incorrecto")
-    assert vault.state() == "locked"
+    assert vault.state() == sf.VaultState.LOCKED
     vault.unlock(PASS)
-    assert vault.state() == "unlocked"
+    assert vault.state() == sf.VaultState.UNLOCKED
     assert vault.record(first.id).sighting.officer_count == 8
 
     elapsed_ms = vault.wipe()
     assert elapsed_ms >= 0
-    assert vault.state() != "unlocked"
+    assert vault.state() != sf.VaultState.UNLOCKED
     with pytest.raises(sf.SilbatoError):
         vault.list()
     # The cards keep working after a panic wipe.
@@ -169,7 +167,7 @@ def test_vault_journey_log_amend_lock_wrong_passphrase_and_wipe(core):
 def test_vault_passphrase_must_be_utf8(core):
     with pytest.raises(sf.SilbatoError.InvalidInput):
         core.vault().init(b"\xff\xfe")
-    assert core.vault().state() == "not_initialized"
+    assert core.vault().state() == sf.VaultState.NOT_INITIALIZED
 
 
 def test_key_store_is_called_and_its_exceptions_do_not_crash(tmp_path, make_core, key_store_cls):
@@ -207,19 +205,24 @@ def test_inbox_install_ingest_duplicate_saved_place_and_tampering(core, fixtures
     assert [n.id for n in inbox.networks()] == ["chi"]
 
     first = inbox.ingest_alert(fixtures.alert_observed)
-    assert (first.outcome, first.id, first.reason) == ("accepted", "observed-1", None)
+    assert first == sf.IngestResult.ACCEPTED(id="observed-1")
     again = inbox.ingest_alert(fixtures.alert_observed)
-    assert (again.outcome, again.id) == ("duplicate", "observed-1")
+    assert again == sf.IngestResult.DUPLICATE(id="observed-1")
 
     place = inbox.add_place("Casa", 41.8100, -87.6650, 300.0)
     assert place.label == "Casa" and [p.id for p in inbox.places()] == [place.id]
     active = inbox.active("en", 10)
     assert [a.id for a in active] == ["observed-1"]
     a = active[0]
-    assert (a.relevance, a.relevance_label) == ("saved_place", "Casa")
+    assert a.relevance == sf.Relevance.SAVED_PLACE(label="Casa")
     assert a.network_name == NETWORK
     assert a.headline == "ICE vans at 47th and Ashland"
-    assert (a.category, a.severity, a.certainty) == ("raid", "severe", "observed")
+    assert (a.category, a.severity, a.certainty) == (
+        sf.Category.RAID,
+        sf.Severity.SEVERE,
+        sf.Certainty.OBSERVED,
+    )
+    assert a.status == sf.AlertStatus.ACTIVE
     assert not a.read
     detail = inbox.alert("observed-1", "en")
     assert sorted(detail.signed_by) == ["Ana", "Luis"], "the detail names both dispatchers"
@@ -230,13 +233,13 @@ def test_inbox_install_ingest_duplicate_saved_place_and_tampering(core, fixtures
     assert inbox.unread_count() == 0
 
     tampered = inbox.ingest_alert(fixtures.alert_tampered)
-    assert tampered.outcome == "rejected" and tampered.reason and tampered.id is None
+    assert isinstance(tampered, sf.IngestResult.REJECTED) and tampered.reason
     assert [a.id for a in inbox.active("en", 10)] == ["observed-1"]
 
 
 def test_inbox_refuses_alerts_before_a_network_is_installed(core, fixtures):
     r = core.inbox().ingest_alert(fixtures.alert_observed)
-    assert r.outcome == "rejected"
+    assert isinstance(r, sf.IngestResult.REJECTED)
     assert core.inbox().active("en", 10) == []
 
 
@@ -250,12 +253,13 @@ def test_sealed_push_shows_a_generic_notification(core, fixtures):
 
     r = inbox.ingest_push(payload, "en")
     assert not r.sync_needed
-    assert r.ingest is not None and (r.ingest.outcome, r.ingest.id) == ("accepted", "observed-1")
+    assert r.ingest == sf.IngestResult.ACCEPTED(id="observed-1")
     assert r.notification_body == f"New alert from {NETWORK}"
     assert "ICE" not in (r.notification_title or "") + r.notification_body
 
     again = inbox.ingest_push(payload, "en")
-    assert again.ingest.outcome == "duplicate" and again.notification_body is None
+    assert again.ingest == sf.IngestResult.DUPLICATE(id="observed-1")
+    assert again.notification_body is None
 
     assert inbox.ingest_push(b"SBP1\x00", "en").sync_needed
     with pytest.raises(sf.SilbatoError):
@@ -288,7 +292,7 @@ def test_objects_are_usable_from_eight_threads_at_once(core, fixtures):
                 assert rt.search(["policia", "puerta", "orden"][k % 3], "es", 10)
                 assert len(v.list()) == 5
                 assert [a.id for a in ib.active("en", 10)] == ["observed-1"]
-                assert v.state() == "unlocked"
+                assert v.state() == sf.VaultState.UNLOCKED
                 if k % 10 == 0:
                     ib.unread_count()
                     rt.card(DOOR_CARD, "es")

@@ -1535,10 +1535,7 @@ public protocol SightingVaultProtocol: AnyObject, Sendable {
      */
     func report(recordId: String, networkId: String) throws  -> String
     
-    /**
-     * not_initialized, locked or unlocked.
-     */
-    func state()  -> String
+    func state()  -> VaultState
     
     func unlock(passphraseUtf8: Data) throws 
     
@@ -1710,11 +1707,8 @@ open func report(recordId: String, networkId: String)throws  -> String  {
 })
 }
     
-    /**
-     * not_initialized, locked or unlocked.
-     */
-open func state() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func state() -> VaultState  {
+    return try!  FfiConverterTypeVaultState_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_silbato_ffi_fn_method_sightingvault_state(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1995,8 +1989,7 @@ public func FfiConverterTypeSilbato_lower(_ value: Silbato) -> UInt64 {
 
 
 /**
- * An alert in the reader's language. `relevance`: saved_place, followed_region or elsewhere,
- * with the place's label or the region's code in `relevance_label`.
+ * An alert in the reader's language.
  */
 public struct AlertItem: Equatable, Hashable {
     public var id: String
@@ -2005,13 +1998,12 @@ public struct AlertItem: Equatable, Hashable {
     public var description: String?
     public var instruction: String?
     public var hotline: String?
-    public var category: String
-    public var severity: String
-    public var certainty: String
+    public var category: Category
+    public var severity: Severity
+    public var certainty: Certainty
     public var allClear: Bool
-    public var status: String
-    public var relevance: String
-    public var relevanceLabel: String?
+    public var status: AlertStatus
+    public var relevance: Relevance
     public var sentMs: Int64
     public var expiresMs: Int64
     public var read: Bool
@@ -2019,7 +2011,7 @@ public struct AlertItem: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, networkName: String, headline: String, description: String?, instruction: String?, hotline: String?, category: String, severity: String, certainty: String, allClear: Bool, status: String, relevance: String, relevanceLabel: String?, sentMs: Int64, expiresMs: Int64, read: Bool, signedBy: [String]) {
+    public init(id: String, networkName: String, headline: String, description: String?, instruction: String?, hotline: String?, category: Category, severity: Severity, certainty: Certainty, allClear: Bool, status: AlertStatus, relevance: Relevance, sentMs: Int64, expiresMs: Int64, read: Bool, signedBy: [String]) {
         self.id = id
         self.networkName = networkName
         self.headline = headline
@@ -2032,7 +2024,6 @@ public struct AlertItem: Equatable, Hashable {
         self.allClear = allClear
         self.status = status
         self.relevance = relevance
-        self.relevanceLabel = relevanceLabel
         self.sentMs = sentMs
         self.expiresMs = expiresMs
         self.read = read
@@ -2061,13 +2052,12 @@ public struct FfiConverterTypeAlertItem: FfiConverterRustBuffer {
                 description: FfiConverterOptionString.read(from: &buf), 
                 instruction: FfiConverterOptionString.read(from: &buf), 
                 hotline: FfiConverterOptionString.read(from: &buf), 
-                category: FfiConverterString.read(from: &buf), 
-                severity: FfiConverterString.read(from: &buf), 
-                certainty: FfiConverterString.read(from: &buf), 
+                category: FfiConverterTypeCategory.read(from: &buf), 
+                severity: FfiConverterTypeSeverity.read(from: &buf), 
+                certainty: FfiConverterTypeCertainty.read(from: &buf), 
                 allClear: FfiConverterBool.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
-                relevance: FfiConverterString.read(from: &buf), 
-                relevanceLabel: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterTypeAlertStatus.read(from: &buf), 
+                relevance: FfiConverterTypeRelevance.read(from: &buf), 
                 sentMs: FfiConverterInt64.read(from: &buf), 
                 expiresMs: FfiConverterInt64.read(from: &buf), 
                 read: FfiConverterBool.read(from: &buf), 
@@ -2082,13 +2072,12 @@ public struct FfiConverterTypeAlertItem: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.instruction, into: &buf)
         FfiConverterOptionString.write(value.hotline, into: &buf)
-        FfiConverterString.write(value.category, into: &buf)
-        FfiConverterString.write(value.severity, into: &buf)
-        FfiConverterString.write(value.certainty, into: &buf)
+        FfiConverterTypeCategory.write(value.category, into: &buf)
+        FfiConverterTypeSeverity.write(value.severity, into: &buf)
+        FfiConverterTypeCertainty.write(value.certainty, into: &buf)
         FfiConverterBool.write(value.allClear, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
-        FfiConverterString.write(value.relevance, into: &buf)
-        FfiConverterOptionString.write(value.relevanceLabel, into: &buf)
+        FfiConverterTypeAlertStatus.write(value.status, into: &buf)
+        FfiConverterTypeRelevance.write(value.relevance, into: &buf)
         FfiConverterInt64.write(value.sentMs, into: &buf)
         FfiConverterInt64.write(value.expiresMs, into: &buf)
         FfiConverterBool.write(value.read, into: &buf)
@@ -2342,67 +2331,6 @@ public func FfiConverterTypeHotline_lower(_ value: Hotline) -> RustBuffer {
 }
 
 
-/**
- * `outcome`: accepted, duplicate or rejected (with `reason`).
- */
-public struct IngestResult: Equatable, Hashable {
-    public var outcome: String
-    public var id: String?
-    public var reason: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(outcome: String, id: String?, reason: String?) {
-        self.outcome = outcome
-        self.id = id
-        self.reason = reason
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension IngestResult: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeIngestResult: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IngestResult {
-        return
-            try IngestResult(
-                outcome: FfiConverterString.read(from: &buf), 
-                id: FfiConverterOptionString.read(from: &buf), 
-                reason: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: IngestResult, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.outcome, into: &buf)
-        FfiConverterOptionString.write(value.id, into: &buf)
-        FfiConverterOptionString.write(value.reason, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIngestResult_lift(_ buf: RustBuffer) throws -> IngestResult {
-    return try FfiConverterTypeIngestResult.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIngestResult_lower(_ value: IngestResult) -> RustBuffer {
-    return FfiConverterTypeIngestResult.lower(value)
-}
-
-
 public struct LogResult: Equatable, Hashable {
     public var id: String
     public var plateMatches: [PlateMatch]
@@ -2601,17 +2529,11 @@ public struct PlateMatch: Equatable, Hashable {
     public var plate: String
     public var state: String?
     public var description: String?
-    /**
-     * exact, confusable or partial.
-     */
-    public var kind: String
+    public var kind: MatchKind
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(plate: String, state: String?, description: String?, 
-        /**
-         * exact, confusable or partial.
-         */kind: String) {
+    public init(plate: String, state: String?, description: String?, kind: MatchKind) {
         self.plate = plate
         self.state = state
         self.description = description
@@ -2637,7 +2559,7 @@ public struct FfiConverterTypePlateMatch: FfiConverterRustBuffer {
                 plate: FfiConverterString.read(from: &buf), 
                 state: FfiConverterOptionString.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf)
+                kind: FfiConverterTypeMatchKind.read(from: &buf)
         )
     }
 
@@ -2645,7 +2567,7 @@ public struct FfiConverterTypePlateMatch: FfiConverterRustBuffer {
         FfiConverterString.write(value.plate, into: &buf)
         FfiConverterOptionString.write(value.state, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeMatchKind.write(value.kind, into: &buf)
     }
 }
 
@@ -2860,9 +2782,7 @@ public func FfiConverterTypeSearchResult_lower(_ value: SearchResult) -> RustBuf
 
 
 /**
- * A sighting as the log-a-sighting form fills it. `activity`: arrest, raid, checkpoint, patrol,
- * staging, surveillance, other. `agency`: ice, cbp, hsi, local_police, unknown, other.
- * `confidence`: observed, likely, unconfirmed.
+ * A sighting as the log-a-sighting form fills it.
  */
 public struct SightingInput: Equatable, Hashable {
     public var observedAtMs: Int64
@@ -2870,19 +2790,19 @@ public struct SightingInput: Equatable, Hashable {
     public var longitude: Double?
     public var accuracyM: Double?
     public var place: String?
-    public var activity: String
-    public var agency: String
+    public var activity: Activity
+    public var agency: Agency
     public var officerCount: UInt32?
     public var vehicles: [VehicleInfo]
     public var uniforms: String?
     public var badges: [String]
     public var peopleDetained: UInt32?
     public var notes: String?
-    public var confidence: String
+    public var confidence: Confidence
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(observedAtMs: Int64, latitude: Double?, longitude: Double?, accuracyM: Double?, place: String?, activity: String, agency: String, officerCount: UInt32?, vehicles: [VehicleInfo], uniforms: String?, badges: [String], peopleDetained: UInt32?, notes: String?, confidence: String) {
+    public init(observedAtMs: Int64, latitude: Double?, longitude: Double?, accuracyM: Double?, place: String?, activity: Activity, agency: Agency, officerCount: UInt32?, vehicles: [VehicleInfo], uniforms: String?, badges: [String], peopleDetained: UInt32?, notes: String?, confidence: Confidence) {
         self.observedAtMs = observedAtMs
         self.latitude = latitude
         self.longitude = longitude
@@ -2920,15 +2840,15 @@ public struct FfiConverterTypeSightingInput: FfiConverterRustBuffer {
                 longitude: FfiConverterOptionDouble.read(from: &buf), 
                 accuracyM: FfiConverterOptionDouble.read(from: &buf), 
                 place: FfiConverterOptionString.read(from: &buf), 
-                activity: FfiConverterString.read(from: &buf), 
-                agency: FfiConverterString.read(from: &buf), 
+                activity: FfiConverterTypeActivity.read(from: &buf), 
+                agency: FfiConverterTypeAgency.read(from: &buf), 
                 officerCount: FfiConverterOptionUInt32.read(from: &buf), 
                 vehicles: FfiConverterSequenceTypeVehicleInfo.read(from: &buf), 
                 uniforms: FfiConverterOptionString.read(from: &buf), 
                 badges: FfiConverterSequenceString.read(from: &buf), 
                 peopleDetained: FfiConverterOptionUInt32.read(from: &buf), 
                 notes: FfiConverterOptionString.read(from: &buf), 
-                confidence: FfiConverterString.read(from: &buf)
+                confidence: FfiConverterTypeConfidence.read(from: &buf)
         )
     }
 
@@ -2938,15 +2858,15 @@ public struct FfiConverterTypeSightingInput: FfiConverterRustBuffer {
         FfiConverterOptionDouble.write(value.longitude, into: &buf)
         FfiConverterOptionDouble.write(value.accuracyM, into: &buf)
         FfiConverterOptionString.write(value.place, into: &buf)
-        FfiConverterString.write(value.activity, into: &buf)
-        FfiConverterString.write(value.agency, into: &buf)
+        FfiConverterTypeActivity.write(value.activity, into: &buf)
+        FfiConverterTypeAgency.write(value.agency, into: &buf)
         FfiConverterOptionUInt32.write(value.officerCount, into: &buf)
         FfiConverterSequenceTypeVehicleInfo.write(value.vehicles, into: &buf)
         FfiConverterOptionString.write(value.uniforms, into: &buf)
         FfiConverterSequenceString.write(value.badges, into: &buf)
         FfiConverterOptionUInt32.write(value.peopleDetained, into: &buf)
         FfiConverterOptionString.write(value.notes, into: &buf)
-        FfiConverterString.write(value.confidence, into: &buf)
+        FfiConverterTypeConfidence.write(value.confidence, into: &buf)
     }
 }
 
@@ -3214,17 +3134,17 @@ public func FfiConverterTypeSyncSummary_lower(_ value: SyncSummary) -> RustBuffe
 
 
 /**
- * One block of a card body. `kind`: heading, paragraph, bullets, numbered. Inline emphasis is
- * flattened to text; `strong` lists the bold runs so a shell may style them.
+ * One block of a card body: one item for a heading or paragraph, one per list entry. Inline
+ * emphasis is flattened to text; `strong` lists the bold runs so a shell may style them.
  */
 public struct TextBlock: Equatable, Hashable {
-    public var kind: String
+    public var kind: BlockKind
     public var items: [String]
     public var strong: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: String, items: [String], strong: [String]) {
+    public init(kind: BlockKind, items: [String], strong: [String]) {
         self.kind = kind
         self.items = items
         self.strong = strong
@@ -3246,14 +3166,14 @@ public struct FfiConverterTypeTextBlock: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextBlock {
         return
             try TextBlock(
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeBlockKind.read(from: &buf), 
                 items: FfiConverterSequenceString.read(from: &buf), 
                 strong: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
     public static func write(_ value: TextBlock, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypeBlockKind.write(value.kind, into: &buf)
         FfiConverterSequenceString.write(value.items, into: &buf)
         FfiConverterSequenceString.write(value.strong, into: &buf)
     }
@@ -3331,6 +3251,726 @@ public func FfiConverterTypeVehicleInfo_lift(_ buf: RustBuffer) throws -> Vehicl
 public func FfiConverterTypeVehicleInfo_lower(_ value: VehicleInfo) -> RustBuffer {
     return FfiConverterTypeVehicleInfo.lower(value)
 }
+
+
+/**
+ * What was seen.
+ */
+
+public enum Activity: Equatable, Hashable {
+    
+    case arrest
+    case raid
+    case checkpoint
+    case patrol
+    case staging
+    case surveillance
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Activity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActivity: FfiConverterRustBuffer {
+    typealias SwiftType = Activity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Activity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .arrest
+        
+        case 2: return .raid
+        
+        case 3: return .checkpoint
+        
+        case 4: return .patrol
+        
+        case 5: return .staging
+        
+        case 6: return .surveillance
+        
+        case 7: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Activity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .arrest:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .raid:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .checkpoint:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .patrol:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .staging:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .surveillance:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActivity_lift(_ buf: RustBuffer) throws -> Activity {
+    return try FfiConverterTypeActivity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActivity_lower(_ value: Activity) -> RustBuffer {
+    return FfiConverterTypeActivity.lower(value)
+}
+
+
+
+/**
+ * Whose agents they were (`Cbp` includes Border Patrol).
+ */
+
+public enum Agency: Equatable, Hashable {
+    
+    case ice
+    case cbp
+    case hsi
+    case localPolice
+    case unknown
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Agency: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgency: FfiConverterRustBuffer {
+    typealias SwiftType = Agency
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Agency {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .ice
+        
+        case 2: return .cbp
+        
+        case 3: return .hsi
+        
+        case 4: return .localPolice
+        
+        case 5: return .unknown
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Agency, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .ice:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .cbp:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .hsi:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .localPolice:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgency_lift(_ buf: RustBuffer) throws -> Agency {
+    return try FfiConverterTypeAgency.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgency_lower(_ value: Agency) -> RustBuffer {
+    return FfiConverterTypeAgency.lower(value)
+}
+
+
+
+/**
+ * Whether an alert still stands.
+ */
+
+public enum AlertStatus: Equatable, Hashable {
+    
+    case active
+    case expired
+    case superseded
+    case retracted
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AlertStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAlertStatus: FfiConverterRustBuffer {
+    typealias SwiftType = AlertStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AlertStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .active
+        
+        case 2: return .expired
+        
+        case 3: return .superseded
+        
+        case 4: return .retracted
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AlertStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .active:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .retracted:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAlertStatus_lift(_ buf: RustBuffer) throws -> AlertStatus {
+    return try FfiConverterTypeAlertStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAlertStatus_lower(_ value: AlertStatus) -> RustBuffer {
+    return FfiConverterTypeAlertStatus.lower(value)
+}
+
+
+
+/**
+ * How a shell lays out one block of a card body (the content model's blocks, without their
+ * inline markup).
+ */
+
+public enum BlockKind: Equatable, Hashable {
+    
+    case heading
+    case paragraph
+    case bullets
+    case numbered
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BlockKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBlockKind: FfiConverterRustBuffer {
+    typealias SwiftType = BlockKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BlockKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .heading
+        
+        case 2: return .paragraph
+        
+        case 3: return .bullets
+        
+        case 4: return .numbered
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BlockKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .heading:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .paragraph:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .bullets:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .numbered:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlockKind_lift(_ buf: RustBuffer) throws -> BlockKind {
+    return try FfiConverterTypeBlockKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBlockKind_lower(_ value: BlockKind) -> RustBuffer {
+    return FfiConverterTypeBlockKind.lower(value)
+}
+
+
+
+/**
+ * What an alert is about.
+ */
+
+public enum Category: Equatable, Hashable {
+    
+    case raid
+    case checkpoint
+    case patrol
+    case detention
+    case allClear
+    case communityEvent
+    case information
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Category: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCategory: FfiConverterRustBuffer {
+    typealias SwiftType = Category
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Category {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .raid
+        
+        case 2: return .checkpoint
+        
+        case 3: return .patrol
+        
+        case 4: return .detention
+        
+        case 5: return .allClear
+        
+        case 6: return .communityEvent
+        
+        case 7: return .information
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Category, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .raid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .checkpoint:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .patrol:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .detention:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .allClear:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .communityEvent:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .information:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategory_lift(_ buf: RustBuffer) throws -> Category {
+    return try FfiConverterTypeCategory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategory_lower(_ value: Category) -> RustBuffer {
+    return FfiConverterTypeCategory.lower(value)
+}
+
+
+
+/**
+ * How sure the network is (its policy says how many dispatchers sign each level).
+ */
+
+public enum Certainty: Equatable, Hashable {
+    
+    case observed
+    case likely
+    case possible
+    case unverified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Certainty: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertainty: FfiConverterRustBuffer {
+    typealias SwiftType = Certainty
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Certainty {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .observed
+        
+        case 2: return .likely
+        
+        case 3: return .possible
+        
+        case 4: return .unverified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Certainty, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .observed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .likely:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .possible:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unverified:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertainty_lift(_ buf: RustBuffer) throws -> Certainty {
+    return try FfiConverterTypeCertainty.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertainty_lower(_ value: Certainty) -> RustBuffer {
+    return FfiConverterTypeCertainty.lower(value)
+}
+
+
+
+/**
+ * How sure the patroller is of what they saw.
+ */
+
+public enum Confidence: Equatable, Hashable {
+    
+    case observed
+    case likely
+    case unconfirmed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Confidence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConfidence: FfiConverterRustBuffer {
+    typealias SwiftType = Confidence
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Confidence {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .observed
+        
+        case 2: return .likely
+        
+        case 3: return .unconfirmed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Confidence, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .observed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .likely:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unconfirmed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfidence_lift(_ buf: RustBuffer) throws -> Confidence {
+    return try FfiConverterTypeConfidence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConfidence_lower(_ value: Confidence) -> RustBuffer {
+    return FfiConverterTypeConfidence.lower(value)
+}
+
+
+
+/**
+ * What ingesting one alert did. A rejection's `reason` says why in words that carry no alert
+ * content (bad signature, expired, not for this network, ...).
+ */
+
+public enum IngestResult: Equatable, Hashable {
+    
+    case accepted(id: String
+    )
+    /**
+     * Already here with exactly these contents: nothing changed.
+     */
+    case duplicate(id: String
+    )
+    case rejected(reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IngestResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIngestResult: FfiConverterRustBuffer {
+    typealias SwiftType = IngestResult
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IngestResult {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accepted(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .duplicate(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .rejected(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IngestResult, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .accepted(id):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(id, into: &buf)
+            
+        
+        case let .duplicate(id):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(id, into: &buf)
+            
+        
+        case let .rejected(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIngestResult_lift(_ buf: RustBuffer) throws -> IngestResult {
+    return try FfiConverterTypeIngestResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIngestResult_lower(_ value: IngestResult) -> RustBuffer {
+    return FfiConverterTypeIngestResult.lower(value)
+}
+
 
 
 public 
@@ -3420,6 +4060,254 @@ public func FfiConverterTypeKeyStoreFailure_lift(_ buf: RustBuffer) throws -> Ke
 public func FfiConverterTypeKeyStoreFailure_lower(_ value: KeyStoreFailure) -> RustBuffer {
     return FfiConverterTypeKeyStoreFailure.lower(value)
 }
+
+
+/**
+ * How a watch-list plate matched, best first.
+ */
+
+public enum MatchKind: Equatable, Hashable {
+    
+    case exact
+    case confusable
+    case partial
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MatchKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMatchKind: FfiConverterRustBuffer {
+    typealias SwiftType = MatchKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MatchKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .exact
+        
+        case 2: return .confusable
+        
+        case 3: return .partial
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MatchKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .exact:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .confusable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .partial:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatchKind_lift(_ buf: RustBuffer) throws -> MatchKind {
+    return try FfiConverterTypeMatchKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMatchKind_lower(_ value: MatchKind) -> RustBuffer {
+    return FfiConverterTypeMatchKind.lower(value)
+}
+
+
+
+/**
+ * Why an alert matters to this device, most relevant first.
+ */
+
+public enum Relevance: Equatable, Hashable {
+    
+    case savedPlace(label: String
+    )
+    case followedRegion(code: String
+    )
+    case elsewhere
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Relevance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelevance: FfiConverterRustBuffer {
+    typealias SwiftType = Relevance
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Relevance {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .savedPlace(label: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .followedRegion(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .elsewhere
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Relevance, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .savedPlace(label):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(label, into: &buf)
+            
+        
+        case let .followedRegion(code):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case .elsewhere:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelevance_lift(_ buf: RustBuffer) throws -> Relevance {
+    return try FfiConverterTypeRelevance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelevance_lower(_ value: Relevance) -> RustBuffer {
+    return FfiConverterTypeRelevance.lower(value)
+}
+
+
+
+/**
+ * CAP severity, most severe first.
+ */
+
+public enum Severity: Equatable, Hashable {
+    
+    case extreme
+    case severe
+    case moderate
+    case minor
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Severity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSeverity: FfiConverterRustBuffer {
+    typealias SwiftType = Severity
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Severity {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .extreme
+        
+        case 2: return .severe
+        
+        case 3: return .moderate
+        
+        case 4: return .minor
+        
+        case 5: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Severity, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .extreme:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .severe:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .moderate:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .minor:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeverity_lift(_ buf: RustBuffer) throws -> Severity {
+    return try FfiConverterTypeSeverity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSeverity_lower(_ value: Severity) -> RustBuffer {
+    return FfiConverterTypeSeverity.lower(value)
+}
+
 
 
 public 
@@ -3589,6 +4477,82 @@ public func FfiConverterTypeSilbatoError_lift(_ buf: RustBuffer) throws -> Silba
 public func FfiConverterTypeSilbatoError_lower(_ value: SilbatoError) -> RustBuffer {
     return FfiConverterTypeSilbatoError.lower(value)
 }
+
+
+/**
+ * Whether the vault exists and whether its key is in memory.
+ */
+
+public enum VaultState: Equatable, Hashable {
+    
+    case notInitialized
+    case locked
+    case unlocked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension VaultState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVaultState: FfiConverterRustBuffer {
+    typealias SwiftType = VaultState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VaultState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notInitialized
+        
+        case 2: return .locked
+        
+        case 3: return .unlocked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: VaultState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notInitialized:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unlocked:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVaultState_lift(_ buf: RustBuffer) throws -> VaultState {
+    return try FfiConverterTypeVaultState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVaultState_lower(_ value: VaultState) -> RustBuffer {
+    return FfiConverterTypeVaultState.lower(value)
+}
+
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -4089,7 +5053,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_silbato_ffi_checksum_method_alertinbox_history() != 7660) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_silbato_ffi_checksum_method_alertinbox_ingest_alert() != 11248) {
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_ingest_alert() != 54007) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_ingest_push() != 28825) {
@@ -4176,7 +5140,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_silbato_ffi_checksum_method_sightingvault_report() != 3632) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_silbato_ffi_checksum_method_sightingvault_state() != 44167) {
+    if (uniffi_silbato_ffi_checksum_method_sightingvault_state() != 31086) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_sightingvault_unlock() != 65440) {

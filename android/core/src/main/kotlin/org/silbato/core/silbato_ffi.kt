@@ -1102,7 +1102,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_history() and 0xFFFF) != 7660) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_ingest_alert() and 0xFFFF) != 11248) {
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_ingest_alert() and 0xFFFF) != 54007) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_ingest_push() and 0xFFFF) != 28825) {
@@ -1189,7 +1189,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_silbato_ffi_checksum_method_sightingvault_report() and 0xFFFF) != 3632) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_silbato_ffi_checksum_method_sightingvault_state() and 0xFFFF) != 44167) {
+    if ((lib.uniffi_silbato_ffi_checksum_method_sightingvault_state() and 0xFFFF) != 31086) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_sightingvault_unlock() and 0xFFFF) != 65440) {
@@ -3130,10 +3130,7 @@ public interface SightingVaultInterface {
      */
     fun `report`(`recordId`: kotlin.String, `networkId`: kotlin.String): kotlin.String
     
-    /**
-     * not_initialized, locked or unlocked.
-     */
-    fun `state`(): kotlin.String
+    fun `state`(): VaultState
     
     fun `unlock`(`passphraseUtf8`: kotlin.ByteArray)
     
@@ -3404,11 +3401,8 @@ open class SightingVault: Disposable, AutoCloseable, SightingVaultInterface
     }
     
 
-    
-    /**
-     * not_initialized, locked or unlocked.
-     */override fun `state`(): kotlin.String {
-            return FfiConverterString.lift(
+    override fun `state`(): VaultState {
+            return FfiConverterTypeVaultState.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_silbato_ffi_fn_method_sightingvault_state(
@@ -3857,8 +3851,7 @@ public object FfiConverterTypeSilbato: FfiConverter<Silbato, Long> {
 
 
 /**
- * An alert in the reader's language. `relevance`: saved_place, followed_region or elsewhere,
- * with the place's label or the region's code in `relevance_label`.
+ * An alert in the reader's language.
  */
 data class AlertItem (
     var `id`: kotlin.String
@@ -3873,19 +3866,17 @@ data class AlertItem (
     , 
     var `hotline`: kotlin.String?
     , 
-    var `category`: kotlin.String
+    var `category`: Category
     , 
-    var `severity`: kotlin.String
+    var `severity`: Severity
     , 
-    var `certainty`: kotlin.String
+    var `certainty`: Certainty
     , 
     var `allClear`: kotlin.Boolean
     , 
-    var `status`: kotlin.String
+    var `status`: AlertStatus
     , 
-    var `relevance`: kotlin.String
-    , 
-    var `relevanceLabel`: kotlin.String?
+    var `relevance`: Relevance
     , 
     var `sentMs`: kotlin.Long
     , 
@@ -3916,13 +3907,12 @@ public object FfiConverterTypeAlertItem: FfiConverterRustBuffer<AlertItem> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeCategory.read(buf),
+            FfiConverterTypeSeverity.read(buf),
+            FfiConverterTypeCertainty.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeAlertStatus.read(buf),
+            FfiConverterTypeRelevance.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
@@ -3937,13 +3927,12 @@ public object FfiConverterTypeAlertItem: FfiConverterRustBuffer<AlertItem> {
             FfiConverterOptionalString.allocationSize(value.`description`) +
             FfiConverterOptionalString.allocationSize(value.`instruction`) +
             FfiConverterOptionalString.allocationSize(value.`hotline`) +
-            FfiConverterString.allocationSize(value.`category`) +
-            FfiConverterString.allocationSize(value.`severity`) +
-            FfiConverterString.allocationSize(value.`certainty`) +
+            FfiConverterTypeCategory.allocationSize(value.`category`) +
+            FfiConverterTypeSeverity.allocationSize(value.`severity`) +
+            FfiConverterTypeCertainty.allocationSize(value.`certainty`) +
             FfiConverterBoolean.allocationSize(value.`allClear`) +
-            FfiConverterString.allocationSize(value.`status`) +
-            FfiConverterString.allocationSize(value.`relevance`) +
-            FfiConverterOptionalString.allocationSize(value.`relevanceLabel`) +
+            FfiConverterTypeAlertStatus.allocationSize(value.`status`) +
+            FfiConverterTypeRelevance.allocationSize(value.`relevance`) +
             FfiConverterLong.allocationSize(value.`sentMs`) +
             FfiConverterLong.allocationSize(value.`expiresMs`) +
             FfiConverterBoolean.allocationSize(value.`read`) +
@@ -3957,13 +3946,12 @@ public object FfiConverterTypeAlertItem: FfiConverterRustBuffer<AlertItem> {
             FfiConverterOptionalString.write(value.`description`, buf)
             FfiConverterOptionalString.write(value.`instruction`, buf)
             FfiConverterOptionalString.write(value.`hotline`, buf)
-            FfiConverterString.write(value.`category`, buf)
-            FfiConverterString.write(value.`severity`, buf)
-            FfiConverterString.write(value.`certainty`, buf)
+            FfiConverterTypeCategory.write(value.`category`, buf)
+            FfiConverterTypeSeverity.write(value.`severity`, buf)
+            FfiConverterTypeCertainty.write(value.`certainty`, buf)
             FfiConverterBoolean.write(value.`allClear`, buf)
-            FfiConverterString.write(value.`status`, buf)
-            FfiConverterString.write(value.`relevance`, buf)
-            FfiConverterOptionalString.write(value.`relevanceLabel`, buf)
+            FfiConverterTypeAlertStatus.write(value.`status`, buf)
+            FfiConverterTypeRelevance.write(value.`relevance`, buf)
             FfiConverterLong.write(value.`sentMs`, buf)
             FfiConverterLong.write(value.`expiresMs`, buf)
             FfiConverterBoolean.write(value.`read`, buf)
@@ -4172,52 +4160,6 @@ public object FfiConverterTypeHotline: FfiConverterRustBuffer<Hotline> {
 
 
 
-/**
- * `outcome`: accepted, duplicate or rejected (with `reason`).
- */
-data class IngestResult (
-    var `outcome`: kotlin.String
-    , 
-    var `id`: kotlin.String?
-    , 
-    var `reason`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeIngestResult: FfiConverterRustBuffer<IngestResult> {
-    override fun read(buf: ByteBuffer): IngestResult {
-        return IngestResult(
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: IngestResult) = (
-            FfiConverterString.allocationSize(value.`outcome`) +
-            FfiConverterOptionalString.allocationSize(value.`id`) +
-            FfiConverterOptionalString.allocationSize(value.`reason`)
-    )
-
-    override fun write(value: IngestResult, buf: ByteBuffer) {
-            FfiConverterString.write(value.`outcome`, buf)
-            FfiConverterOptionalString.write(value.`id`, buf)
-            FfiConverterOptionalString.write(value.`reason`, buf)
-    }
-}
-
-
-
 data class LogResult (
     var `id`: kotlin.String
     , 
@@ -4379,10 +4321,7 @@ data class PlateMatch (
     , 
     var `description`: kotlin.String?
     , 
-    /**
-     * exact, confusable or partial.
-     */
-    var `kind`: kotlin.String
+    var `kind`: MatchKind
     
 ){
     
@@ -4402,7 +4341,7 @@ public object FfiConverterTypePlateMatch: FfiConverterRustBuffer<PlateMatch> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeMatchKind.read(buf),
         )
     }
 
@@ -4410,14 +4349,14 @@ public object FfiConverterTypePlateMatch: FfiConverterRustBuffer<PlateMatch> {
             FfiConverterString.allocationSize(value.`plate`) +
             FfiConverterOptionalString.allocationSize(value.`state`) +
             FfiConverterOptionalString.allocationSize(value.`description`) +
-            FfiConverterString.allocationSize(value.`kind`)
+            FfiConverterTypeMatchKind.allocationSize(value.`kind`)
     )
 
     override fun write(value: PlateMatch, buf: ByteBuffer) {
             FfiConverterString.write(value.`plate`, buf)
             FfiConverterOptionalString.write(value.`state`, buf)
             FfiConverterOptionalString.write(value.`description`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeMatchKind.write(value.`kind`, buf)
     }
 }
 
@@ -4577,9 +4516,7 @@ public object FfiConverterTypeSearchResult: FfiConverterRustBuffer<SearchResult>
 
 
 /**
- * A sighting as the log-a-sighting form fills it. `activity`: arrest, raid, checkpoint, patrol,
- * staging, surveillance, other. `agency`: ice, cbp, hsi, local_police, unknown, other.
- * `confidence`: observed, likely, unconfirmed.
+ * A sighting as the log-a-sighting form fills it.
  */
 data class SightingInput (
     var `observedAtMs`: kotlin.Long
@@ -4592,9 +4529,9 @@ data class SightingInput (
     , 
     var `place`: kotlin.String?
     , 
-    var `activity`: kotlin.String
+    var `activity`: Activity
     , 
-    var `agency`: kotlin.String
+    var `agency`: Agency
     , 
     var `officerCount`: kotlin.UInt?
     , 
@@ -4608,7 +4545,7 @@ data class SightingInput (
     , 
     var `notes`: kotlin.String?
     , 
-    var `confidence`: kotlin.String
+    var `confidence`: Confidence
     
 ){
     
@@ -4630,15 +4567,15 @@ public object FfiConverterTypeSightingInput: FfiConverterRustBuffer<SightingInpu
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeActivity.read(buf),
+            FfiConverterTypeAgency.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterSequenceTypeVehicleInfo.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeConfidence.read(buf),
         )
     }
 
@@ -4648,15 +4585,15 @@ public object FfiConverterTypeSightingInput: FfiConverterRustBuffer<SightingInpu
             FfiConverterOptionalDouble.allocationSize(value.`longitude`) +
             FfiConverterOptionalDouble.allocationSize(value.`accuracyM`) +
             FfiConverterOptionalString.allocationSize(value.`place`) +
-            FfiConverterString.allocationSize(value.`activity`) +
-            FfiConverterString.allocationSize(value.`agency`) +
+            FfiConverterTypeActivity.allocationSize(value.`activity`) +
+            FfiConverterTypeAgency.allocationSize(value.`agency`) +
             FfiConverterOptionalUInt.allocationSize(value.`officerCount`) +
             FfiConverterSequenceTypeVehicleInfo.allocationSize(value.`vehicles`) +
             FfiConverterOptionalString.allocationSize(value.`uniforms`) +
             FfiConverterSequenceString.allocationSize(value.`badges`) +
             FfiConverterOptionalUInt.allocationSize(value.`peopleDetained`) +
             FfiConverterOptionalString.allocationSize(value.`notes`) +
-            FfiConverterString.allocationSize(value.`confidence`)
+            FfiConverterTypeConfidence.allocationSize(value.`confidence`)
     )
 
     override fun write(value: SightingInput, buf: ByteBuffer) {
@@ -4665,15 +4602,15 @@ public object FfiConverterTypeSightingInput: FfiConverterRustBuffer<SightingInpu
             FfiConverterOptionalDouble.write(value.`longitude`, buf)
             FfiConverterOptionalDouble.write(value.`accuracyM`, buf)
             FfiConverterOptionalString.write(value.`place`, buf)
-            FfiConverterString.write(value.`activity`, buf)
-            FfiConverterString.write(value.`agency`, buf)
+            FfiConverterTypeActivity.write(value.`activity`, buf)
+            FfiConverterTypeAgency.write(value.`agency`, buf)
             FfiConverterOptionalUInt.write(value.`officerCount`, buf)
             FfiConverterSequenceTypeVehicleInfo.write(value.`vehicles`, buf)
             FfiConverterOptionalString.write(value.`uniforms`, buf)
             FfiConverterSequenceString.write(value.`badges`, buf)
             FfiConverterOptionalUInt.write(value.`peopleDetained`, buf)
             FfiConverterOptionalString.write(value.`notes`, buf)
-            FfiConverterString.write(value.`confidence`, buf)
+            FfiConverterTypeConfidence.write(value.`confidence`, buf)
     }
 }
 
@@ -4861,11 +4798,11 @@ public object FfiConverterTypeSyncSummary: FfiConverterRustBuffer<SyncSummary> {
 
 
 /**
- * One block of a card body. `kind`: heading, paragraph, bullets, numbered. Inline emphasis is
- * flattened to text; `strong` lists the bold runs so a shell may style them.
+ * One block of a card body: one item for a heading or paragraph, one per list entry. Inline
+ * emphasis is flattened to text; `strong` lists the bold runs so a shell may style them.
  */
 data class TextBlock (
-    var `kind`: kotlin.String
+    var `kind`: BlockKind
     , 
     var `items`: List<kotlin.String>
     , 
@@ -4886,20 +4823,20 @@ data class TextBlock (
 public object FfiConverterTypeTextBlock: FfiConverterRustBuffer<TextBlock> {
     override fun read(buf: ByteBuffer): TextBlock {
         return TextBlock(
-            FfiConverterString.read(buf),
+            FfiConverterTypeBlockKind.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
 
     override fun allocationSize(value: TextBlock) = (
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypeBlockKind.allocationSize(value.`kind`) +
             FfiConverterSequenceString.allocationSize(value.`items`) +
             FfiConverterSequenceString.allocationSize(value.`strong`)
     )
 
     override fun write(value: TextBlock, buf: ByteBuffer) {
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypeBlockKind.write(value.`kind`, buf)
             FfiConverterSequenceString.write(value.`items`, buf)
             FfiConverterSequenceString.write(value.`strong`, buf)
     }
@@ -4947,6 +4884,401 @@ public object FfiConverterTypeVehicleInfo: FfiConverterRustBuffer<VehicleInfo> {
             FfiConverterOptionalString.write(value.`plateState`, buf)
     }
 }
+
+
+
+/**
+ * What was seen.
+ */
+
+enum class Activity {
+    
+    ARREST,
+    RAID,
+    CHECKPOINT,
+    PATROL,
+    STAGING,
+    SURVEILLANCE,
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeActivity: FfiConverterRustBuffer<Activity> {
+    override fun read(buf: ByteBuffer) = try {
+        Activity.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Activity) = 4UL
+
+    override fun write(value: Activity, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Whose agents they were (`Cbp` includes Border Patrol).
+ */
+
+enum class Agency {
+    
+    ICE,
+    CBP,
+    HSI,
+    LOCAL_POLICE,
+    UNKNOWN,
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgency: FfiConverterRustBuffer<Agency> {
+    override fun read(buf: ByteBuffer) = try {
+        Agency.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Agency) = 4UL
+
+    override fun write(value: Agency, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Whether an alert still stands.
+ */
+
+enum class AlertStatus {
+    
+    ACTIVE,
+    EXPIRED,
+    SUPERSEDED,
+    RETRACTED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAlertStatus: FfiConverterRustBuffer<AlertStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        AlertStatus.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AlertStatus) = 4UL
+
+    override fun write(value: AlertStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a shell lays out one block of a card body (the content model's blocks, without their
+ * inline markup).
+ */
+
+enum class BlockKind {
+    
+    HEADING,
+    PARAGRAPH,
+    BULLETS,
+    NUMBERED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBlockKind: FfiConverterRustBuffer<BlockKind> {
+    override fun read(buf: ByteBuffer) = try {
+        BlockKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: BlockKind) = 4UL
+
+    override fun write(value: BlockKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What an alert is about.
+ */
+
+enum class Category {
+    
+    RAID,
+    CHECKPOINT,
+    PATROL,
+    DETENTION,
+    ALL_CLEAR,
+    COMMUNITY_EVENT,
+    INFORMATION;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCategory: FfiConverterRustBuffer<Category> {
+    override fun read(buf: ByteBuffer) = try {
+        Category.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Category) = 4UL
+
+    override fun write(value: Category, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How sure the network is (its policy says how many dispatchers sign each level).
+ */
+
+enum class Certainty {
+    
+    OBSERVED,
+    LIKELY,
+    POSSIBLE,
+    UNVERIFIED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCertainty: FfiConverterRustBuffer<Certainty> {
+    override fun read(buf: ByteBuffer) = try {
+        Certainty.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Certainty) = 4UL
+
+    override fun write(value: Certainty, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How sure the patroller is of what they saw.
+ */
+
+enum class Confidence {
+    
+    OBSERVED,
+    LIKELY,
+    UNCONFIRMED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConfidence: FfiConverterRustBuffer<Confidence> {
+    override fun read(buf: ByteBuffer) = try {
+        Confidence.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Confidence) = 4UL
+
+    override fun write(value: Confidence, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What ingesting one alert did. A rejection's `reason` says why in words that carry no alert
+ * content (bad signature, expired, not for this network, ...).
+ */
+sealed class IngestResult {
+    
+    data class Accepted(
+        val `id`: kotlin.String) : IngestResult()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Already here with exactly these contents: nothing changed.
+     */
+    data class Duplicate(
+        val `id`: kotlin.String) : IngestResult()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class Rejected(
+        val `reason`: kotlin.String) : IngestResult()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIngestResult : FfiConverterRustBuffer<IngestResult>{
+    override fun read(buf: ByteBuffer): IngestResult {
+        return when(buf.getInt()) {
+            1 -> IngestResult.Accepted(
+                FfiConverterString.read(buf),
+                )
+            2 -> IngestResult.Duplicate(
+                FfiConverterString.read(buf),
+                )
+            3 -> IngestResult.Rejected(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: IngestResult): ULong = when(value) {
+        is IngestResult.Accepted -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+        }
+        is IngestResult.Duplicate -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+        }
+        is IngestResult.Rejected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: IngestResult, buf: ByteBuffer) {
+        when(value) {
+            is IngestResult.Accepted -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+            is IngestResult.Duplicate -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+            is IngestResult.Rejected -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -5048,6 +5380,184 @@ public object FfiConverterTypeKeyStoreFailure : FfiConverterRustBuffer<KeyStoreF
     }
 
 }
+
+
+
+/**
+ * How a watch-list plate matched, best first.
+ */
+
+enum class MatchKind {
+    
+    EXACT,
+    CONFUSABLE,
+    PARTIAL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMatchKind: FfiConverterRustBuffer<MatchKind> {
+    override fun read(buf: ByteBuffer) = try {
+        MatchKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: MatchKind) = 4UL
+
+    override fun write(value: MatchKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why an alert matters to this device, most relevant first.
+ */
+sealed class Relevance {
+    
+    data class SavedPlace(
+        val `label`: kotlin.String) : Relevance()
+        
+    {
+        
+
+        companion object
+    }
+    
+    data class FollowedRegion(
+        val `code`: kotlin.String) : Relevance()
+        
+    {
+        
+
+        companion object
+    }
+    
+    object Elsewhere : Relevance()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRelevance : FfiConverterRustBuffer<Relevance>{
+    override fun read(buf: ByteBuffer): Relevance {
+        return when(buf.getInt()) {
+            1 -> Relevance.SavedPlace(
+                FfiConverterString.read(buf),
+                )
+            2 -> Relevance.FollowedRegion(
+                FfiConverterString.read(buf),
+                )
+            3 -> Relevance.Elsewhere
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Relevance): ULong = when(value) {
+        is Relevance.SavedPlace -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`label`)
+            )
+        }
+        is Relevance.FollowedRegion -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+        }
+        is Relevance.Elsewhere -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: Relevance, buf: ByteBuffer) {
+        when(value) {
+            is Relevance.SavedPlace -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`label`, buf)
+                Unit
+            }
+            is Relevance.FollowedRegion -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is Relevance.Elsewhere -> {
+                buf.putInt(3)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * CAP severity, most severe first.
+ */
+
+enum class Severity {
+    
+    EXTREME,
+    SEVERE,
+    MODERATE,
+    MINOR,
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSeverity: FfiConverterRustBuffer<Severity> {
+    override fun read(buf: ByteBuffer) = try {
+        Severity.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Severity) = 4UL
+
+    override fun write(value: Severity, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -5325,6 +5835,44 @@ public object FfiConverterTypeSilbatoError : FfiConverterRustBuffer<SilbatoExcep
     }
 
 }
+
+
+
+/**
+ * Whether the vault exists and whether its key is in memory.
+ */
+
+enum class VaultState {
+    
+    NOT_INITIALIZED,
+    LOCKED,
+    UNLOCKED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVaultState: FfiConverterRustBuffer<VaultState> {
+    override fun read(buf: ByteBuffer) = try {
+        VaultState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: VaultState) = 4UL
+
+    override fun write(value: VaultState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
