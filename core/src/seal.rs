@@ -662,7 +662,9 @@ mod tests {
     }
 
     // RFC 9180 Appendix A.2.1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305, base
-    // mode; encryption with sequence number 0.
+    // mode; encryption with sequence number 0. Only the two checks that need private seams
+    // (`seal_with_ikm`, `from_ikm`) live here; opening the vector, its intermediate values and
+    // the other known-answer tests are in `tests/kat.rs`.
     const A2_INFO: &str = "4f6465206f6e2061204772656369616e2055726e";
     const A2_IKM_E: &str = "909a9b35d3dc4713a5e72a4da274b55d3d3821a37e5d099e74a647db583a904b";
     const A2_PK_EM: &str = "1afa08d3dec047a643885163f1180476fa7ddb54c6a8029ea33f95796bf2ac4a";
@@ -697,20 +699,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sealed, a2_expected_sealed());
-    }
-
-    #[test]
-    fn rfc9180_a2_open_recovers_the_plaintext() {
-        let secret = SealSecretKey::from_bytes(&hex(A2_SK_RM)).unwrap();
-        assert_eq!(secret.public_key(), a2_recipient());
-        let opened = open(
-            &secret,
-            &hex(A2_INFO),
-            &hex(A2_AAD_0),
-            &a2_expected_sealed(),
-        )
-        .unwrap();
-        assert_eq!(opened.as_slice(), hex(A2_PT).as_slice());
     }
 
     #[test]
