@@ -16,7 +16,7 @@ struct AlertDetailView: View {
                 ProgressView()
             }
         }
-        .navigationTitle(alert.map { Tags.category($0.category) } ?? "")
+        .navigationTitle(alert.map { Labels.category($0.category) } ?? "")
         .navigationBarTitleDisplayMode(.inline)
         .task(id: host.generation) {
             await load()
@@ -33,9 +33,9 @@ struct AlertDetailView: View {
                         .foregroundStyle(.green)
                 }
             }
-            if alert.status != "active" {
+            if alert.status != .active {
                 Section {
-                    Label(Tags.status(alert.status), systemImage: "clock.badge.xmark")
+                    Label(Labels.status(alert.status), systemImage: "clock.badge.xmark")
                         .foregroundStyle(.secondary)
                 }
             }
@@ -61,9 +61,9 @@ struct AlertDetailView: View {
                 }
             }
             Section {
-                LabeledContent("Why you see it", value: Tags.relevance(alert.relevance, label: alert.relevanceLabel))
-                LabeledContent("Severity", value: Tags.severity(alert.severity))
-                LabeledContent("How sure", value: Tags.certainty(alert.certainty))
+                LabeledContent("Why you see it", value: Labels.relevance(alert.relevance))
+                LabeledContent("Severity", value: Labels.severity(alert.severity))
+                LabeledContent("How sure", value: Labels.certainty(alert.certainty))
                 LabeledContent("Sent", value: Formatting.dateTime(ms: alert.sentMs))
                 LabeledContent("Until", value: Formatting.dateTime(ms: alert.expiresMs))
             }

@@ -76,7 +76,7 @@ struct InboxView: View {
                 return (try inbox.active(lang: lang, limit: 200), try inbox.history(lang: lang, limit: 200))
             }
             self.active = active
-            earlier = history.filter { $0.status != "active" }
+            earlier = history.filter { $0.status != .active }
             loaded = true
         } catch {
             self.error = ErrorText.message(error)
@@ -116,9 +116,9 @@ struct AlertRow: View {
                 }
                 Text(alert.headline)
                     .font(.headline)
-                Text(verbatim: "\(Tags.category(alert.category)) · \(Tags.certainty(alert.certainty))")
+                Text(verbatim: "\(Labels.category(alert.category)) · \(Labels.certainty(alert.certainty))")
                     .font(.subheadline)
-                Text(Tags.relevance(alert.relevance, label: alert.relevanceLabel))
+                Text(Labels.relevance(alert.relevance))
                     .font(.subheadline)
                     .foregroundStyle(.secondary)
                 HStack {
@@ -127,8 +127,8 @@ struct AlertRow: View {
                 }
                 .font(.caption)
                 .foregroundStyle(.secondary)
-                if alert.status != "active" {
-                    Text(Tags.status(alert.status))
+                if alert.status != .active {
+                    Text(Labels.status(alert.status))
                         .font(.caption)
                         .foregroundStyle(.secondary)
                 }

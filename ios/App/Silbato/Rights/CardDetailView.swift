@@ -110,20 +110,20 @@ struct BlockView: View {
 
     var body: some View {
         switch block.kind {
-        case "heading":
+        case .heading:
             Text(styled(block.items.joined(separator: " ")))
                 .font(.title2.bold())
-        case "bullets", "numbered":
+        case .bullets, .numbered:
             VStack(alignment: .leading, spacing: 8) {
                 ForEach(Array(block.items.enumerated()), id: \.offset) { index, item in
                     HStack(alignment: .firstTextBaseline, spacing: 8) {
-                        Text(verbatim: block.kind == "numbered" ? "\(index + 1)." : "•")
+                        Text(verbatim: block.kind == .numbered ? "\(index + 1)." : "•")
                             .monospacedDigit()
                         Text(styled(item))
                     }
                 }
             }
-        default:
+        case .paragraph:
             Text(styled(block.items.joined(separator: "\n")))
         }
     }

@@ -1,111 +1,106 @@
 import Foundation
+import SilbatoCore
 
-/// Display names for the values the core passes as its tags (see the bindings' `model.rs`).
-/// An unknown tag is shown as it is.
-enum Tags {
-    static let activities = ["arrest", "raid", "checkpoint", "patrol", "staging", "surveillance", "other"]
-    static let agencies = ["ice", "cbp", "hsi", "local_police", "unknown", "other"]
-    static let confidences = ["observed", "likely", "unconfirmed"]
+/// Display names for the core's enumerations. Every switch names each case and has no
+/// `default`, so a case the core adds is a compile error here instead of a missing label.
+enum Labels {
+    // The choices the log-a-sighting form offers, every case in the core's order (the generated
+    // enums are not CaseIterable). A case added to the core breaks the switch below it: add it
+    // to the list there too.
+    static let activities: [Activity] = [.arrest, .raid, .checkpoint, .patrol, .staging, .surveillance, .other]
+    static let agencies: [Agency] = [.ice, .cbp, .hsi, .localPolice, .unknown, .other]
+    static let confidences: [Confidence] = [.observed, .likely, .unconfirmed]
 
-    static func activity(_ tag: String) -> String {
-        switch tag {
-        case "arrest": return String(localized: "Arrest")
-        case "raid": return String(localized: "Raid")
-        case "checkpoint": return String(localized: "Checkpoint")
-        case "patrol": return String(localized: "Patrol")
-        case "staging": return String(localized: "Staging")
-        case "surveillance": return String(localized: "Surveillance")
-        case "other": return String(localized: "Other")
-        default: return tag
+    static func activity(_ value: Activity) -> String {
+        switch value {
+        case .arrest: return String(localized: "Arrest")
+        case .raid: return String(localized: "Raid")
+        case .checkpoint: return String(localized: "Checkpoint")
+        case .patrol: return String(localized: "Patrol")
+        case .staging: return String(localized: "Staging")
+        case .surveillance: return String(localized: "Surveillance")
+        case .other: return String(localized: "Other")
         }
     }
 
-    static func agency(_ tag: String) -> String {
-        switch tag {
-        case "ice": return String(localized: "ICE")
-        case "cbp": return String(localized: "CBP / Border Patrol")
-        case "hsi": return String(localized: "HSI")
-        case "local_police": return String(localized: "Local police")
-        case "unknown": return String(localized: "Unknown")
-        case "other": return String(localized: "Other")
-        default: return tag
+    static func agency(_ value: Agency) -> String {
+        switch value {
+        case .ice: return String(localized: "ICE")
+        case .cbp: return String(localized: "CBP / Border Patrol")
+        case .hsi: return String(localized: "HSI")
+        case .localPolice: return String(localized: "Local police")
+        case .unknown: return String(localized: "Unknown")
+        case .other: return String(localized: "Other")
         }
     }
 
     /// How sure the patroller is.
-    static func confidence(_ tag: String) -> String {
-        switch tag {
-        case "observed": return String(localized: "Seen first-hand")
-        case "likely": return String(localized: "Likely")
-        case "unconfirmed": return String(localized: "Unconfirmed")
-        default: return tag
+    static func confidence(_ value: Confidence) -> String {
+        switch value {
+        case .observed: return String(localized: "Seen first-hand")
+        case .likely: return String(localized: "Likely")
+        case .unconfirmed: return String(localized: "Unconfirmed")
         }
     }
 
-    static func plateMatch(_ tag: String) -> String {
-        switch tag {
-        case "exact": return String(localized: "exact match")
-        case "confusable": return String(localized: "matches with look-alike characters")
-        case "partial": return String(localized: "partial match")
-        default: return tag
+    static func plateMatch(_ value: MatchKind) -> String {
+        switch value {
+        case .exact: return String(localized: "exact match")
+        case .confusable: return String(localized: "matches with look-alike characters")
+        case .partial: return String(localized: "partial match")
         }
     }
 
-    static func category(_ tag: String) -> String {
-        switch tag {
-        case "raid": return String(localized: "Raid")
-        case "checkpoint": return String(localized: "Checkpoint")
-        case "patrol": return String(localized: "Patrol")
-        case "detention": return String(localized: "Detention")
-        case "all_clear": return String(localized: "All clear")
-        case "community_event": return String(localized: "Community event")
-        case "information": return String(localized: "Information")
-        default: return tag
+    // Qualified: the Objective-C runtime, which Foundation brings in, also names a `Category`.
+    static func category(_ value: SilbatoCore.Category) -> String {
+        switch value {
+        case .raid: return String(localized: "Raid")
+        case .checkpoint: return String(localized: "Checkpoint")
+        case .patrol: return String(localized: "Patrol")
+        case .detention: return String(localized: "Detention")
+        case .allClear: return String(localized: "All clear")
+        case .communityEvent: return String(localized: "Community event")
+        case .information: return String(localized: "Information")
         }
     }
 
-    static func severity(_ tag: String) -> String {
-        switch tag {
-        case "extreme": return String(localized: "Extreme")
-        case "severe": return String(localized: "Severe")
-        case "moderate": return String(localized: "Moderate")
-        case "minor": return String(localized: "Minor")
-        case "unknown": return String(localized: "Unknown")
-        default: return tag
+    static func severity(_ value: Severity) -> String {
+        switch value {
+        case .extreme: return String(localized: "Extreme")
+        case .severe: return String(localized: "Severe")
+        case .moderate: return String(localized: "Moderate")
+        case .minor: return String(localized: "Minor")
+        case .unknown: return String(localized: "Unknown")
         }
     }
 
     /// How sure the network is of an alert.
-    static func certainty(_ tag: String) -> String {
-        switch tag {
-        case "observed": return String(localized: "Confirmed by the network")
-        case "likely": return String(localized: "Likely")
-        case "possible": return String(localized: "Possible")
-        case "unverified": return String(localized: "Not verified")
-        default: return tag
+    static func certainty(_ value: Certainty) -> String {
+        switch value {
+        case .observed: return String(localized: "Confirmed by the network")
+        case .likely: return String(localized: "Likely")
+        case .possible: return String(localized: "Possible")
+        case .unverified: return String(localized: "Not verified")
         }
     }
 
-    static func status(_ tag: String) -> String {
-        switch tag {
-        case "active": return String(localized: "Active")
-        case "expired": return String(localized: "Expired")
-        case "superseded": return String(localized: "Replaced by an update")
-        case "retracted": return String(localized: "Withdrawn by the network")
-        default: return tag
+    static func status(_ value: AlertStatus) -> String {
+        switch value {
+        case .active: return String(localized: "Active")
+        case .expired: return String(localized: "Expired")
+        case .superseded: return String(localized: "Replaced by an update")
+        case .retracted: return String(localized: "Withdrawn by the network")
         }
     }
 
-    static func relevance(_ tag: String, label: String?) -> String {
-        switch (tag, label) {
-        case let ("saved_place", place?):
+    static func relevance(_ value: Relevance) -> String {
+        switch value {
+        case let .savedPlace(label: place):
             return String(localized: "Near your place “\(place)”")
-        case let ("followed_region", code?):
+        case let .followedRegion(code: code):
             return String(localized: "In region \(code)")
-        case ("elsewhere", _):
+        case .elsewhere:
             return String(localized: "Outside your places and regions")
-        default:
-            return label ?? tag
         }
     }
 }

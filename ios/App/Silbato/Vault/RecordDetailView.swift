@@ -92,8 +92,8 @@ struct RecordDetailView: View {
                 }
             }
             Section("What") {
-                LabeledContent("Activity", value: Tags.activity(s.activity))
-                LabeledContent("Agency", value: Tags.agency(s.agency))
+                LabeledContent("Activity", value: Labels.activity(s.activity))
+                LabeledContent("Agency", value: Labels.agency(s.agency))
                 if let officers = s.officerCount {
                     LabeledContent("Officers", value: String(officers))
                 }
@@ -103,7 +103,7 @@ struct RecordDetailView: View {
                 if let uniforms = s.uniforms {
                     LabeledContent("Uniforms", value: uniforms)
                 }
-                LabeledContent("How sure", value: Tags.confidence(s.confidence))
+                LabeledContent("How sure", value: Labels.confidence(s.confidence))
             }
             if !s.vehicles.isEmpty {
                 Section("Vehicles") {

@@ -23,15 +23,15 @@ struct SightingDraft {
     var longitude = ""
     var accuracy = ""
     var place = ""
-    var activity = ""
-    var agency = "unknown"
+    var activity: Activity? = nil
+    var agency: Agency = .unknown
     var officerCount = ""
     var vehicles: [Vehicle] = []
     var uniforms = ""
     var badges: [Badge] = []
     var peopleDetained = ""
     var notes = ""
-    var confidence = ""
+    var confidence: Confidence? = nil
 
     init() {}
 
@@ -55,10 +55,10 @@ struct SightingDraft {
     }
 
     func input() throws -> SightingInput {
-        guard !activity.isEmpty else {
+        guard let activity else {
             throw FormError(text: String(localized: "Choose what was happening."))
         }
-        guard !confidence.isEmpty else {
+        guard let confidence else {
             throw FormError(text: String(localized: "Choose how sure you are."))
         }
         return SightingInput(
@@ -172,11 +172,11 @@ struct SightingFormView: View {
 
             Section("What") {
                 Picker("Activity", selection: $draft.activity) {
-                    Text("Choose…").tag("")
-                    ForEach(Tags.activities, id: \.self) { Text(Tags.activity($0)).tag($0) }
+                    Text("Choose…").tag(Activity?.none)
+                    ForEach(Labels.activities, id: \.self) { Text(Labels.activity($0)).tag(Activity?.some($0)) }
                 }
                 Picker("Agency", selection: $draft.agency) {
-                    ForEach(Tags.agencies, id: \.self) { Text(Tags.agency($0)).tag($0) }
+                    ForEach(Labels.agencies, id: \.self) { Text(Labels.agency($0)).tag($0) }
                 }
                 TextField("Number of officers", text: $draft.officerCount)
                     .keyboardType(.numberPad)
@@ -184,8 +184,8 @@ struct SightingFormView: View {
                     .keyboardType(.numberPad)
                 TextField("Uniforms (markings, colours, vests)", text: $draft.uniforms)
                 Picker("How sure are you?", selection: $draft.confidence) {
-                    Text("Choose…").tag("")
-                    ForEach(Tags.confidences, id: \.self) { Text(Tags.confidence($0)).tag($0) }
+                    Text("Choose…").tag(Confidence?.none)
+                    ForEach(Labels.confidences, id: \.self) { Text(Labels.confidence($0)).tag(Confidence?.some($0)) }
                 }
             }
 

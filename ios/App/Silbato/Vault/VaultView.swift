@@ -8,8 +8,8 @@ struct RecordRef: Hashable {
 /// The patroller's sighting log: set up, unlock, list, log, lock, and the panic wipe.
 struct VaultView: View {
     @EnvironmentObject private var host: CoreHost
-    /// The core's vault state: not_initialized, locked or unlocked ("" until known).
-    @State private var vaultState = ""
+    /// The core's vault state (nil until known).
+    @State private var vaultState: VaultState? = nil
     @State private var records: [RecordItem] = []
     @State private var logging = false
     @State private var confirmingWipe = false
@@ -24,7 +24,7 @@ struct VaultView: View {
                 RecordDetailView(ref: ref)
             }
             .toolbar {
-                if vaultState == "locked" || vaultState == "unlocked" {
+                if vaultState == .locked || vaultState == .unlocked {
                     ToolbarItem(placement: .navigationBarLeading) {
                         Button(role: .destructive) {
                             confirmingWipe = true
@@ -35,7 +35,7 @@ struct VaultView: View {
                         .disabled(wiping)
                     }
                 }
-                if vaultState == "unlocked" {
+                if vaultState == .unlocked {
                     ToolbarItem(placement: .primaryAction) {
                         Button {
                             logging = true
@@ -79,15 +79,15 @@ struct VaultView: View {
     @ViewBuilder
     private var content: some View {
         switch vaultState {
-        case "not_initialized":
+        case .notInitialized?:
             VaultSetupView {
                 Task { await reload() }
             }
-        case "locked":
+        case .locked?:
             VaultUnlockView {
                 Task { await reload() }
             }
-        case "unlocked":
+        case .unlocked?:
             List {
                 if records.isEmpty {
                     Text("No sightings yet. Tap + to log one.")
@@ -106,17 +106,17 @@ struct VaultView: View {
                     }
                 }
             }
-        default:
+        case nil:
             ProgressView()
         }
     }
 
     private func reload() async {
         do {
-            let (state, records) = try await host.run { core -> (String, [RecordItem]) in
+            let (state, records) = try await host.run { core -> (VaultState, [RecordItem]) in
                 let vault = core.vault()
                 let state = vault.state()
-                return (state, state == "unlocked" ? try vault.list() : [])
+                return (state, state == .unlocked ? try vault.list() : [])
             }
             vaultState = state
             self.records = records
@@ -154,7 +154,7 @@ struct RecordRow: View {
     var body: some View {
         let sighting = record.sighting
         VStack(alignment: .leading, spacing: 4) {
-            Text(verbatim: "\(Tags.activity(sighting.activity)) · \(Tags.agency(sighting.agency))")
+            Text(verbatim: "\(Labels.activity(sighting.activity)) · \(Labels.agency(sighting.agency))")
                 .font(.headline)
             Text(Formatting.dateTime(ms: sighting.observedAtMs))
                 .font(.subheadline)
@@ -179,7 +179,7 @@ enum PlateMatchText {
             if let state = match.state {
                 line += " (\(state))"
             }
-            line += " — " + Tags.plateMatch(match.kind)
+            line += " — " + Labels.plateMatch(match.kind)
             if let description = match.description {
                 line += "\n" + description
             }

@@ -18,6 +18,7 @@ import org.silbato.core.SearchResult
 import org.silbato.core.SightingInput
 import org.silbato.core.Silbato
 import org.silbato.core.SyncSummary
+import org.silbato.core.VaultState
 
 /** The reader's language as the core expects it ("en", "es", ...); the core falls back to English. */
 fun readerLang(): String = Locale.getDefault().language.ifEmpty { "en" }
@@ -62,8 +63,7 @@ class RightsRepository(private val core: Core) {
 }
 
 class VaultRepository(private val core: Core) {
-    /** "not_initialized", "locked" or "unlocked". */
-    suspend fun state(): String = core.call { it.vault().state() }
+    suspend fun state(): VaultState = core.call { it.vault().state() }
 
     suspend fun init(passphrase: String) = withUtf8(passphrase) { p -> core.call { it.vault().init(p) } }
 

@@ -5,6 +5,7 @@ import android.util.Log
 import org.silbato.app.data.readerLang
 import org.silbato.app.data.repositories
 import org.silbato.app.work.SyncWorker
+import org.silbato.core.IngestResult
 
 /**
  * Hands a push payload (FCM or UnifiedPush) to the core and does what it says: sync for a
@@ -25,6 +26,12 @@ object PushHandler {
         }
         if (result.syncNeeded) SyncWorker.runOnce(context)
         val title = result.notificationTitle ?: return
-        Notifications.showAlert(context, title, result.notificationBody, result.ingest?.id)
+        // The alert's id, when the core names one, keys its notification.
+        val key = when (val ingest = result.ingest) {
+            is IngestResult.Accepted -> ingest.id
+            is IngestResult.Duplicate -> ingest.id
+            is IngestResult.Rejected, null -> null
+        }
+        Notifications.showAlert(context, title, result.notificationBody, key)
     }
 }

@@ -60,11 +60,12 @@ import org.silbato.app.ui.common.SecureScreen
 import org.silbato.app.ui.common.UseMyLocationButton
 import org.silbato.app.ui.common.attempt
 import org.silbato.app.ui.common.formatTime
+import org.silbato.app.ui.common.labelOf
 import org.silbato.app.ui.common.loadItems
 import org.silbato.app.ui.common.rememberLoad
-import org.silbato.app.ui.common.tagLabel
 import org.silbato.app.ui.rights.dial
 import org.silbato.core.AlertItem
+import org.silbato.core.Relevance
 
 /** Active alerts, then past alerts and all-clears, as the core lists them. */
 @Composable
@@ -133,11 +134,10 @@ fun InboxScreen(onOpenAlert: (String) -> Unit, onPlaces: () -> Unit) {
 }
 
 @Composable
-private fun relevanceText(alert: AlertItem): String = when (alert.relevance) {
-    "saved_place" -> stringResource(R.string.relevance_place, alert.relevanceLabel.orEmpty())
-    "followed_region" -> stringResource(R.string.relevance_region, alert.relevanceLabel.orEmpty())
-    "elsewhere" -> stringResource(R.string.relevance_elsewhere)
-    else -> alert.relevance
+private fun relevanceText(alert: AlertItem): String = when (val r = alert.relevance) {
+    is Relevance.SavedPlace -> stringResource(R.string.relevance_place, r.label)
+    is Relevance.FollowedRegion -> stringResource(R.string.relevance_region, r.code)
+    Relevance.Elsewhere -> stringResource(R.string.relevance_elsewhere)
 }
 
 @Composable
@@ -146,7 +146,7 @@ private fun AlertRow(alert: AlertItem, onClick: () -> Unit) {
         overlineContent = {
             Text(
                 listOf(
-                    if (alert.allClear) stringResource(R.string.all_clear) else tagLabel(alert.category),
+                    if (alert.allClear) stringResource(R.string.all_clear) else labelOf(alert.category),
                     relevanceText(alert),
                 ).joinToString(" · "),
             )
@@ -155,7 +155,7 @@ private fun AlertRow(alert: AlertItem, onClick: () -> Unit) {
             Text(alert.headline, fontWeight = if (alert.read) FontWeight.Normal else FontWeight.Bold)
         },
         supportingContent = {
-            Text("${alert.networkName} · ${formatTime(alert.sentMs)} · ${tagLabel(alert.certainty)}")
+            Text("${alert.networkName} · ${formatTime(alert.sentMs)} · ${labelOf(alert.certainty)}")
         },
         modifier = Modifier.clickable(onClick = onClick),
     )
@@ -194,10 +194,10 @@ fun AlertScreen(id: String, onBack: () -> Unit) {
                         modifier = Modifier.clickable { dial(context, number) },
                     )
                 }
-                Field(stringResource(R.string.category), tagLabel(a.category))
-                Field(stringResource(R.string.severity), tagLabel(a.severity))
-                Field(stringResource(R.string.certainty), tagLabel(a.certainty))
-                Field(stringResource(R.string.status), tagLabel(a.status))
+                Field(stringResource(R.string.category), labelOf(a.category))
+                Field(stringResource(R.string.severity), labelOf(a.severity))
+                Field(stringResource(R.string.certainty), labelOf(a.certainty))
+                Field(stringResource(R.string.status), labelOf(a.status))
                 Field(stringResource(R.string.sent), formatTime(a.sentMs))
                 Field(stringResource(R.string.expires), formatTime(a.expiresMs))
                 Field(stringResource(R.string.network), a.networkName)

@@ -67,6 +67,7 @@ import org.silbato.app.ui.common.attempt
 import org.silbato.app.ui.common.findActivity
 import org.silbato.app.ui.common.loadItems
 import org.silbato.app.ui.common.rememberLoad
+import org.silbato.core.BlockKind
 import org.silbato.core.CardDetail
 import org.silbato.core.SearchResult
 import org.silbato.core.TextBlock
@@ -248,16 +249,16 @@ private fun CardBody(card: CardDetail, onShowAgent: () -> Unit) {
 @Composable
 private fun TextBlockView(block: TextBlock) {
     when (block.kind) {
-        "heading" -> block.items.forEach {
+        BlockKind.HEADING -> block.items.forEach {
             Text(emphasised(it, block.strong), style = MaterialTheme.typography.titleMedium, modifier = Modifier.padding(top = 8.dp))
         }
-        "bullets" -> block.items.forEach {
+        BlockKind.BULLETS -> block.items.forEach {
             Text(emphasised("•  $it", block.strong), style = MaterialTheme.typography.bodyLarge, modifier = Modifier.padding(start = 8.dp))
         }
-        "numbered" -> block.items.forEachIndexed { i, item ->
+        BlockKind.NUMBERED -> block.items.forEachIndexed { i, item ->
             Text(emphasised("${i + 1}.  $item", block.strong), style = MaterialTheme.typography.bodyLarge, modifier = Modifier.padding(start = 8.dp))
         }
-        else -> block.items.forEach {
+        BlockKind.PARAGRAPH -> block.items.forEach {
             Text(emphasised(it, block.strong), style = MaterialTheme.typography.bodyLarge)
         }
     }

@@ -6,6 +6,9 @@ import androidx.compose.runtime.mutableLongStateOf
 import androidx.compose.runtime.mutableStateListOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.setValue
+import org.silbato.core.Activity
+import org.silbato.core.Agency
+import org.silbato.core.Confidence
 import org.silbato.core.SightingInput
 import org.silbato.core.VehicleInfo
 
@@ -18,9 +21,9 @@ class SightingForm(initial: SightingInput?) {
     var observedAtMs by mutableLongStateOf(initial?.observedAtMs ?: System.currentTimeMillis())
     var minutesAgo by mutableStateOf("")
         private set
-    var activity by mutableStateOf(initial?.activity)
-    var agency by mutableStateOf(initial?.agency ?: "unknown")
-    var confidence by mutableStateOf(initial?.confidence)
+    var activity by mutableStateOf<Activity?>(initial?.activity)
+    var agency by mutableStateOf(initial?.agency ?: Agency.UNKNOWN)
+    var confidence by mutableStateOf<Confidence?>(initial?.confidence)
     var place by mutableStateOf(initial?.place.orEmpty())
     var latitude by mutableStateOf(initial?.latitude?.toString().orEmpty())
     var longitude by mutableStateOf(initial?.longitude?.toString().orEmpty())
@@ -58,13 +61,14 @@ class SightingForm(initial: SightingInput?) {
             !latitudeInvalid && !longitudeInvalid && !accuracyInvalid &&
             !officerCountInvalid && !peopleDetainedInvalid
 
+    /** Called only when [ready] (the Save button is disabled until then). */
     fun toInput(): SightingInput = SightingInput(
         observedAtMs = observedAtMs,
         latitude = number(latitude),
         longitude = number(longitude),
         accuracyM = number(accuracy),
         place = place.ifBlank { null },
-        activity = activity.orEmpty(),
+        activity = checkNotNull(activity) { "no activity chosen" },
         agency = agency,
         officerCount = officerCount.trim().toUIntOrNull(),
         vehicles = vehicles.filterNot { it.blank }.map {
@@ -78,7 +82,7 @@ class SightingForm(initial: SightingInput?) {
         badges = badges.filter { it.isNotBlank() },
         peopleDetained = peopleDetained.trim().toUIntOrNull(),
         notes = notes.ifBlank { null },
-        confidence = confidence.orEmpty(),
+        confidence = checkNotNull(confidence) { "no confidence chosen" },
     )
 
     private companion object {

@@ -65,18 +65,21 @@ import org.silbato.app.ui.common.Loading
 import org.silbato.app.ui.common.ScreenScaffold
 import org.silbato.app.ui.common.SecureScreen
 import org.silbato.app.ui.common.SectionTitle
-import org.silbato.app.ui.common.SightingTags
 import org.silbato.app.ui.common.UseMyLocationButton
 import org.silbato.app.ui.common.attempt
 import org.silbato.app.ui.common.formatTime
+import org.silbato.app.ui.common.labelOf
 import org.silbato.app.ui.common.loadItems
 import org.silbato.app.ui.common.readDocument
 import org.silbato.app.ui.common.rememberLoad
-import org.silbato.app.ui.common.tagLabel
 import org.silbato.app.work.SyncWorker
+import org.silbato.core.Activity
+import org.silbato.core.Agency
+import org.silbato.core.Confidence
 import org.silbato.core.LogResult
 import org.silbato.core.RecordItem
 import org.silbato.core.SilbatoException
+import org.silbato.core.VaultState
 
 /** The vault's root: set up, unlock, or the log, as the core's vault state says. */
 @Composable
@@ -88,9 +91,9 @@ fun VaultScreen(onLog: () -> Unit, onOpenRecord: (String) -> Unit) {
         Load.Loading -> ScreenScaffold(stringResource(R.string.tab_vault)) { Loading(Modifier.padding(it)) }
         is Load.Failed -> ScreenScaffold(stringResource(R.string.tab_vault)) { ErrorText(s.error, Modifier.padding(it)) }
         is Load.Ready -> when (s.value) {
-            "not_initialized" -> SetupVault(onDone = state.reload)
-            "locked" -> UnlockVault(onDone = state.reload)
-            else -> VaultLog(onLog = onLog, onOpenRecord = onOpenRecord, onStateChanged = state.reload)
+            VaultState.NOT_INITIALIZED -> SetupVault(onDone = state.reload)
+            VaultState.LOCKED -> UnlockVault(onDone = state.reload)
+            VaultState.UNLOCKED -> VaultLog(onLog = onLog, onOpenRecord = onOpenRecord, onStateChanged = state.reload)
         }
     }
 }
@@ -261,7 +264,7 @@ private fun RecordRow(record: RecordItem, onClick: () -> Unit) {
     val s = record.sighting
     ListItem(
         overlineContent = { Text(formatTime(s.observedAtMs)) },
-        headlineContent = { Text("${tagLabel(s.activity)} · ${tagLabel(s.agency)}") },
+        headlineContent = { Text("${labelOf(s.activity)} · ${labelOf(s.agency)}") },
         supportingContent = { s.place?.let { Text(it) } },
         trailingContent = {
             if (record.amendments > 0u) Text(stringResource(R.string.amended), style = MaterialTheme.typography.labelSmall)
@@ -333,9 +336,9 @@ fun RecordScreen(id: String, onBack: () -> Unit, onAmend: () -> Unit) {
                 val s = r.sighting
                 Field(stringResource(R.string.observed_at), formatTime(s.observedAtMs))
                 Field(stringResource(R.string.recorded_at), formatTime(r.recordedAtMs))
-                Field(stringResource(R.string.activity), tagLabel(s.activity))
-                Field(stringResource(R.string.agency), tagLabel(s.agency))
-                Field(stringResource(R.string.confidence), tagLabel(s.confidence))
+                Field(stringResource(R.string.activity), labelOf(s.activity))
+                Field(stringResource(R.string.agency), labelOf(s.agency))
+                Field(stringResource(R.string.confidence), labelOf(s.confidence))
                 Field(stringResource(R.string.place), s.place)
                 if (s.latitude != null && s.longitude != null) {
                     Field(
@@ -444,13 +447,18 @@ fun SightingFormScreen(recordId: String?, onBack: () -> Unit, onSaved: (String) 
 
 @OptIn(ExperimentalLayoutApi::class)
 @Composable
-private fun Chips(options: List<String>, selected: String?, onSelect: (String) -> Unit) {
+private fun <T> Chips(
+    options: List<T>,
+    selected: T?,
+    label: @Composable (T) -> String,
+    onSelect: (T) -> Unit,
+) {
     FlowRow(
         Modifier.fillMaxWidth().padding(horizontal = 16.dp),
         horizontalArrangement = Arrangement.spacedBy(8.dp),
     ) {
-        options.forEach { tag ->
-            FilterChip(selected = tag == selected, onClick = { onSelect(tag) }, label = { Text(tagLabel(tag)) })
+        options.forEach { option ->
+            FilterChip(selected = option == selected, onClick = { onSelect(option) }, label = { Text(label(option)) })
         }
     }
 }
@@ -498,11 +506,11 @@ private fun SightingFormContent(form: SightingForm, recordId: String?, modifier:
         FormField(form.minutesAgo, form::updateMinutesAgo, stringResource(R.string.minutes_ago), keyboardType = KeyboardType.Number)
 
         SectionTitle(stringResource(R.string.activity) + " *")
-        Chips(SightingTags.activities, form.activity) { form.activity = it }
+        Chips(Activity.entries, form.activity, { labelOf(it) }) { form.activity = it }
         SectionTitle(stringResource(R.string.agency))
-        Chips(SightingTags.agencies, form.agency) { form.agency = it }
+        Chips(Agency.entries, form.agency, { labelOf(it) }) { form.agency = it }
         SectionTitle(stringResource(R.string.confidence) + " *")
-        Chips(SightingTags.confidences, form.confidence) { form.confidence = it }
+        Chips(Confidence.entries, form.confidence, { labelOf(it) }) { form.confidence = it }
 
         SectionTitle(stringResource(R.string.where_section))
         FormField(form.place, { form.place = it }, stringResource(R.string.place))
@@ -620,7 +628,7 @@ private fun SightingFormContent(form: SightingForm, recordId: String?, modifier:
                     Text(stringResource(R.string.plate_matches_explain))
                     result.plateMatches.forEach { m ->
                         Text(
-                            listOfNotNull(m.plate, m.state, m.description, tagLabel(m.kind)).joinToString(" · "),
+                            listOfNotNull(m.plate, m.state, m.description, labelOf(m.kind)).joinToString(" · "),
                             style = MaterialTheme.typography.bodyLarge,
                         )
                     }
