@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Rust core's UniFFI library (crate silbato-ffi, libsilbato_ffi.so) for the Android
-# ABIs the app ships, in release mode, into core/src/main/jniLibs/<abi>/.
+# ABIs the app ships, with the `mobile` profile, into core/src/main/jniLibs/<abi>/.
 #
 # Prerequisites, once per machine:
 #   rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
@@ -33,22 +33,27 @@ for target in aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
     fi
 done
 
+# The size settings of ../scripts/build-mobile-lib (which says why each is there), with Android's
+# own packed relocations instead of RELR: the app's minSdk is 26 and RELR needs API 28.
+size_flags="-C force-unwind-tables=no -C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-undefined"
+export CFLAGS="${CFLAGS:-} -fno-asynchronous-unwind-tables -fno-unwind-tables"
+export CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS="${CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS:-} $size_flags"
 # Android 15 devices may use 16 KB memory pages; 64-bit libraries must be linked for them
 # (NDK r28 does this by default, r27 needs the flag).
-export CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS="${CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384"
-export CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS="${CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384"
+export CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS="${CARGO_TARGET_AARCH64_LINUX_ANDROID_RUSTFLAGS:-} $size_flags -C link-arg=-Wl,-z,max-page-size=16384"
+export CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS="${CARGO_TARGET_X86_64_LINUX_ANDROID_RUSTFLAGS:-} $size_flags -C link-arg=-Wl,-z,max-page-size=16384"
 
 mkdir -p "$out"
 cd "$repo"
-# --platform 26: the app's minSdk. The workspace release profile (LTO, one codegen unit) does not
-# strip, so the same build also carries the metadata uniffi-bindgen reads.
+# --platform 26: the app's minSdk. The `mobile` profile (size-optimised, LTO, panic = "abort")
+# does not strip; the Android Gradle plugin strips the libraries when it packages them.
 cargo ndk \
     --platform 26 \
     -t arm64-v8a \
     -t armeabi-v7a \
     -t x86_64 \
     -o "$out" \
-    build --release --locked -p silbato-ffi
+    build --profile mobile --locked -p silbato-ffi
 
 echo "Built:"
 find "$out" -name 'libsilbato_ffi.so' -exec ls -l {} \;

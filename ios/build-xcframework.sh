@@ -56,7 +56,7 @@ for t in "$device_target" "${sim_targets[@]}"; do
         --manifest-path "$root/Cargo.toml" \
         --package silbato-ffi \
         --lib \
-        --release \
+        --profile mobile \
         --target "$t" \
         --crate-type staticlib
 done
@@ -68,10 +68,10 @@ mkdir -p "$stage/include" "$stage/ios" "$stage/ios-simulator"
 cp "$header" "$stage/include/"
 cp "$modulemap" "$stage/include/module.modulemap"
 
-cp "$target_dir/$device_target/release/$lib" "$stage/ios/$lib"
+cp "$target_dir/$device_target/mobile/$lib" "$stage/ios/$lib"
 sim_libs=()
 for t in "${sim_targets[@]}"; do
-    sim_libs+=("$target_dir/$t/release/$lib")
+    sim_libs+=("$target_dir/$t/mobile/$lib")
 done
 lipo -create "${sim_libs[@]}" -output "$stage/ios-simulator/$lib"
 

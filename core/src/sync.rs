@@ -139,6 +139,27 @@ fn net(reason: &'static str, retryable: bool) -> Error {
 
 static PROVIDER: Once = Once::new();
 
+/// ring's provider for a TLS client that never presents a certificate: it loads no private keys,
+/// which also keeps RSA and ECDSA signing out of the phone library.
+fn client_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::CryptoProvider {
+        key_provider: &NoClientKeys,
+        ..rustls::crypto::ring::default_provider()
+    }
+}
+
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl rustls::crypto::KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> std::result::Result<std::sync::Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General("hub clients use no client certificate".into()))
+    }
+}
+
 /// A hub client: one connection pool, fixed timeouts, bounded bodies.
 #[derive(Debug, Clone)]
 pub struct HubClient {
@@ -157,7 +178,7 @@ impl HubClient {
     pub fn new(config: SyncConfig) -> Result<Self> {
         // ring is the only crypto provider in the app: install it before the first client.
         PROVIDER.call_once(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            let _ = client_provider().install_default();
         });
         let http = Client::builder()
             .connect_timeout(config.connect_timeout)
