@@ -156,6 +156,12 @@ struct Inner {
     config: VaultConfig,
     platform: Option<Arc<dyn PlatformKeyStore>>,
     keys: KeyFile,
+    /// Held for the whole of every life-cycle step that reads or writes the key file or replaces
+    /// the store (init, unlock, passphrase and platform-slot changes, wipe), so they never
+    /// interleave: an unlock must not read a key file the wipe is overwriting, nor check a key
+    /// from before a wipe against the canary of a vault set up after it; two inits must not both
+    /// create one. Taken before `store` and `state`, never while holding either.
+    life: Mutex<()>,
     store: Mutex<Option<Store>>,
     state: Mutex<Option<Unlocked>>,
 }
@@ -244,6 +250,7 @@ impl Vault {
             config,
             platform,
             keys,
+            life: Mutex::new(()),
             store: Mutex::new(store),
             state: Mutex::new(None),
         });
@@ -271,6 +278,7 @@ impl Vault {
                 reason: "a passphrase has at least 8 characters",
             });
         }
+        let _life = lock(&self.inner.life);
         if self.inner.keys.exists() {
             return Err(Error::AlreadyInitialized);
         }
@@ -310,6 +318,7 @@ impl Vault {
 
     /// Unlocks with the passphrase. A wrong one is `WrongPassphrase` and changes nothing.
     pub fn unlock(&self, passphrase: &Passphrase) -> Result<()> {
+        let _life = lock(&self.inner.life);
         let key = self.inner.keys.unwrap_with_passphrase(passphrase)?;
         self.finish_unlock(key)
     }
@@ -319,6 +328,7 @@ impl Vault {
         let store = self.inner.platform.as_deref().ok_or(Error::InvalidInput {
             reason: "no platform key store",
         })?;
+        let _life = lock(&self.inner.life);
         let key = self.inner.keys.unwrap_with_platform(store)?;
         self.finish_unlock(key)
     }
@@ -329,6 +339,7 @@ impl Vault {
         let platform = self.inner.platform.as_deref().ok_or(Error::InvalidInput {
             reason: "no platform key store",
         })?;
+        let _life = lock(&self.inner.life);
         self.with_unlocked(|u, _| {
             self.inner
                 .keys
@@ -336,6 +347,7 @@ impl Vault {
         })
     }
 
+    /// The rest of an unlock; the caller holds `life`.
     fn finish_unlock(&self, key: DataKey) -> Result<()> {
         let device = self.with_store(|store| {
             let (canary, sealed_device): (Option<Vec<u8>>, Option<Vec<u8>>) = store.read(|c| {
@@ -456,6 +468,7 @@ impl Vault {
                 reason: "a passphrase has at least 8 characters",
             });
         }
+        let _life = lock(&self.inner.life);
         let key = self.inner.keys.unwrap_with_passphrase(old)?;
         self.inner
             .keys
@@ -819,6 +832,9 @@ impl Vault {
     /// even if an earlier one failed; the first failure is returned after all of them.
     pub fn wipe(&self) -> Result<WipeReport> {
         let start = Instant::now();
+        // Waits for an unlock or init already in progress (one key derivation), so none can read
+        // a half-overwritten key file or leave behind state from the wiped vault.
+        let _life = lock(&self.inner.life);
         self.lock();
         let mut first_error: Option<Error> = None;
         if let Err(e) = self.inner.keys.destroy(self.inner.platform.as_deref()) {
