@@ -1,29 +1,39 @@
-//! Know-your-rights benchmarks: search latency on the bundled pack and on a generated pack of
-//! 2,000 card translations, cold open to first search result, and installing the generated pack.
+//! Know-your-rights benchmarks: search latency on the bundled pack and against corpus size
+//! (100, 1,000, 5,000 and 20,000 generated card translations, on top of the bundled pack's), cold
+//! open to first search result, and installing a generated pack of 2,000 translations.
 //!
-//! Targets (issue 2): search p50 < 200 µs; cold open to first result < 20 ms. Criterion prints the
-//! median; `scripts/bench.sh` collects the figures.
+//! Targets (issue 2): search p50 < 200 µs; cold open to first result < 20 ms. `scripts/bench-report`
+//! collects the figures into `docs/benchmarks.md`; `SILBATO_BENCH_QUICK=1` searches 100 and 1,000.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use serde_json::json;
 use silbato_core::crypto::SigningKey;
 use silbato_core::rights::{RightsLibrary, SearchOptions, sign_pack};
 
-const QUERIES: &[(&str, Option<&str>)] = &[
-    ("warrant", Some("en")),
-    ("policia", Some("es")),
-    ("abog", Some("es")),
-    ("door judge", None),
-    ("silent lawyer sign", Some("en")),
+/// Name (a path segment of criterion's output), query, language.
+const QUERIES: &[(&str, &str, Option<&str>)] = &[
+    ("warrant-en", "warrant", Some("en")),
+    ("policia-es", "policia", Some("es")),
+    ("abog-es", "abog", Some("es")),
+    ("door_judge-any", "door judge", None),
+    ("silent_lawyer_sign-en", "silent lawyer sign", Some("en")),
     // Worst case: the generated corpus's most frequent word, in nearly every card.
-    ("kalo", None),
+    ("kalo-any", "kalo", None),
 ];
+
+/// Generated translations per corpus (each card in English and Spanish).
+const CORPUS_SIZES: &[usize] = &[100, 1_000, 5_000, 20_000];
+const CORPUS_SIZES_QUICK: &[usize] = &[100, 1_000];
+/// Cards per generated pack: packs stay well under the 16 MiB pack limit.
+const CARDS_PER_PACK: usize = 1_000;
 
 fn opts(lang: Option<&str>) -> SearchOptions {
     SearchOptions {
@@ -32,32 +42,66 @@ fn opts(lang: Option<&str>) -> SearchOptions {
     }
 }
 
+/// A library holding the bundled pack and `translations` generated card translations, in packs of
+/// [`CARDS_PER_PACK`] cards with distinct ids and text.
+fn corpus(dir: &std::path::Path, translations: usize) -> RightsLibrary {
+    let (lib, _) = RightsLibrary::open(dir).unwrap();
+    let key = SigningKey::generate().unwrap();
+    lib.add_publisher(&key.public_key(), "bench").unwrap();
+    let cards = translations / 2;
+    let mut installed = 0;
+    for (n, start) in (0..cards).step_by(CARDS_PER_PACK).enumerate() {
+        let end = (start + CARDS_PER_PACK).min(cards);
+        let pack = common::pack_cards(&format!("generated-{n}"), 1, start..end, 1);
+        installed += pack.translation_count();
+        lib.install_pack(&sign_pack(&pack, &key).unwrap()).unwrap();
+    }
+    assert_eq!(installed, translations);
+    lib
+}
+
+fn bundled_translations() -> usize {
+    RightsLibrary::bundled_pack().unwrap().translation_count()
+}
+
 fn search(c: &mut Criterion) {
     let bundled_dir = tempfile::tempdir().unwrap();
     let (bundled, _) = RightsLibrary::open(bundled_dir.path()).unwrap();
+    let mut group = c.benchmark_group("rights_search_bundled");
+    for (name, q, lang) in QUERIES {
+        group.bench_with_input(BenchmarkId::from_parameter(name), q, |b, q| {
+            let o = opts(*lang);
+            b.iter(|| black_box(bundled.search(black_box(q), &o).unwrap()));
+        });
+    }
+    group.finish();
 
-    let gen_dir = tempfile::tempdir().unwrap();
-    let (generated, _) = RightsLibrary::open(gen_dir.path()).unwrap();
-    let key = SigningKey::generate().unwrap();
-    generated.add_publisher(&key.public_key(), "bench").unwrap();
-    // 1,000 cards in English and Spanish: 2,000 card translations.
-    let pack = common::pack("generated", 1, 1_000, 1);
-    assert_eq!(pack.translation_count(), 2_000);
-    generated
-        .install_pack(&sign_pack(&pack, &key).unwrap())
-        .unwrap();
-
+    let sizes = support::sizes(CORPUS_SIZES, CORPUS_SIZES_QUICK);
+    let mut built = Vec::new();
     let mut group = c.benchmark_group("rights_search");
-    for (name, lib) in [("bundled", &bundled), ("generated_2000", &generated)] {
-        for (q, lang) in QUERIES {
-            let label = format!("{q}/{}", lang.unwrap_or("any"));
-            group.bench_with_input(BenchmarkId::new(name, label), q, |b, q| {
+    for &size in &sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let start = Instant::now();
+        let lib = corpus(dir.path(), size);
+        built.push(json!({ "translations": size, "build_seconds": start.elapsed().as_secs_f64() }));
+        for (name, q, lang) in QUERIES {
+            group.bench_with_input(BenchmarkId::new(*name, size), q, |b, q| {
                 let o = opts(*lang);
                 b.iter(|| black_box(lib.search(black_box(q), &o).unwrap()));
             });
         }
     }
     group.finish();
+    support::write_json(
+        "rights",
+        &json!({
+            "sizes": sizes,
+            "bundled_translations": bundled_translations(),
+            "cards_per_pack": CARDS_PER_PACK,
+            "corpora": built,
+            "limit": 10,
+        }),
+    );
 }
 
 fn cold_open(c: &mut Criterion) {

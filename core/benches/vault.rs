@@ -1,15 +1,25 @@
 //! Vault benchmarks (issue 3), each beside a baseline measured in the same run:
 //! - encrypted log insert vs a plain rusqlite insert of the same serialized record with the same
-//!   pragmas (WAL, synchronous=FULL, one transaction per record); target ratio <= 1.25;
+//!   pragmas as the vault's store (WAL, synchronous=FULL, secure_delete, one transaction per
+//!   record); target ratio <= 1.25. The records cycle through [`RECORDS`] sightings of one byte
+//!   size, whose JSON is also written to `target/silbato-bench/vault-records.jsonl` for the
+//!   SQLCipher baseline (`benches/sqlcipher-baseline`, outside the workspace), which inserts the
+//!   same bytes the same way;
 //! - listing 10,000 entries decrypted (target < 50 ms);
 //! - plate check against a 50,000-plate watch-list (target < 1 ms);
-//! - unlock at the default and at the test KDF parameters.
+//! - unlock at every KDF setting `KdfParams` offers.
+//!
+//! `SILBATO_BENCH_QUICK=1` lists 1,000 entries instead (see `support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::hint::black_box;
+mod support;
 
-use chrono::Utc;
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::io::Write;
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use serde_json::json;
 use silbato_core::crypto::SigningKey;
 use silbato_core::keys::{KdfParams, Passphrase};
 use silbato_core::vault::{
@@ -17,15 +27,15 @@ use silbato_core::vault::{
 };
 use silbato_core::watchlist::{WatchEntry, WatchlistPayload, Watchlists, sign_watchlist};
 
-fn record(i: u64) -> Sighting {
-    let mut s = Sighting::new(
-        Utc::now(),
-        Activity::Raid,
-        Agency::Ice,
-        Confidence::Observed,
-    );
+/// Distinct records the insert benchmarks cycle through.
+const RECORDS: usize = 1_000;
+
+/// Record `i` (< 10,000): every record serializes to the same number of bytes (a fixed-width
+/// number, one timestamp with whole seconds).
+fn record(i: usize, at: DateTime<Utc>) -> Sighting {
+    let mut s = Sighting::new(at, Activity::Raid, Agency::Ice, Confidence::Observed);
     s.place = Some(format!(
-        "Corner of 47th and Ashland, by the hardware store, #{i}"
+        "Corner of 47th and Ashland, by the hardware store, #{i:04}"
     ));
     s.location = Some(Location {
         lat: 41.8,
@@ -40,6 +50,27 @@ fn record(i: u64) -> Sighting {
     });
     s.notes = Some("Agents in vests marked POLICE ICE approached workers waiting for day labour; two people detained and put into the SUV.".into());
     s
+}
+
+/// The records and their JSON, written one per line for the SQLCipher baseline.
+fn records() -> (Vec<Sighting>, Vec<Vec<u8>>) {
+    let at = (Utc::now() - Duration::minutes(5))
+        .with_nanosecond(0)
+        .unwrap();
+    let sightings: Vec<Sighting> = (0..RECORDS).map(|i| record(i, at)).collect();
+    let bodies: Vec<Vec<u8>> = sightings
+        .iter()
+        .map(|s| serde_json::to_vec(s).unwrap())
+        .collect();
+    assert!(bodies.iter().all(|b| b.len() == bodies[0].len()));
+    let path = support::data_dir().join("vault-records.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for b in &bodies {
+        file.write_all(b).unwrap();
+        file.write_all(b"\n").unwrap();
+    }
+    file.flush().unwrap();
+    (sightings, bodies)
 }
 
 fn pass() -> Passphrase {
@@ -60,46 +91,68 @@ fn vault(dir: &std::path::Path, kdf: KdfParams) -> Vault {
     v
 }
 
+/// The vault store's pragmas (`store.rs` `configure` with the vault's `StoreSpec`).
+const VAULT_PRAGMAS: &str = "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY;";
+
 fn insert(c: &mut Criterion) {
+    let (sightings, bodies) = records();
     let mut group = c.benchmark_group("vault_insert");
     group.sample_size(50);
     let plain_dir = tempfile::tempdir().unwrap();
     let conn = rusqlite::Connection::open(plain_dir.path().join("plain.db")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
         .unwrap();
-    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; CREATE TABLE entries (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);").unwrap();
-    let mut i = 0u64;
+    conn.execute_batch(VAULT_PRAGMAS).unwrap();
+    conn.execute_batch("CREATE TABLE entries (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);")
+        .unwrap();
+    let mut i = 0usize;
     group.bench_function("plain_rusqlite_baseline", |b| {
         b.iter(|| {
             i += 1;
-            let body = serde_json::to_vec(&record(i)).unwrap();
             let tx = conn.unchecked_transaction().unwrap();
-            tx.execute("INSERT INTO entries (body) VALUES (?1)", [body])
-                .unwrap();
+            tx.execute(
+                "INSERT INTO entries (body) VALUES (?1)",
+                [&bodies[i % RECORDS]],
+            )
+            .unwrap();
             tx.commit().unwrap();
         });
     });
     let dir = tempfile::tempdir().unwrap();
     let v = vault(dir.path(), KdfParams::FAST_INSECURE);
-    let mut j = 0u64;
+    let mut j = 0usize;
     group.bench_function("encrypted_chained_signed", |b| {
         b.iter(|| {
             j += 1;
-            black_box(v.log(record(j), &[], None).unwrap());
+            black_box(v.log(sightings[j % RECORDS].clone(), &[], None).unwrap());
         });
     });
     group.finish();
+    support::write_json(
+        "vault",
+        &json!({
+            "records": RECORDS,
+            "record_bytes": bodies[0].len(),
+            "sqlite_version": rusqlite::version(),
+            "pragmas": format!("journal_mode=WAL; {VAULT_PRAGMAS}"),
+            "temp_dir": std::env::temp_dir(),
+        }),
+    );
 }
 
 fn list(c: &mut Criterion) {
+    let n = if support::quick() { 1_000 } else { 10_000 };
     let dir = tempfile::tempdir().unwrap();
     let v = vault(dir.path(), KdfParams::FAST_INSECURE);
-    for i in 0..10_000 {
-        v.log(record(i), &[], None).unwrap();
+    let at = Utc::now() - Duration::minutes(5);
+    for i in 0..n {
+        v.log(record(i, at), &[], None).unwrap();
     }
     let mut group = c.benchmark_group("vault_list");
     group.sample_size(20);
-    group.bench_function("10000_entries_decrypted", |b| {
+    group.bench_function(BenchmarkId::new("entries_decrypted", n), |b| {
         b.iter(|| black_box(v.list().unwrap()))
     });
     group.finish();
@@ -160,24 +213,35 @@ fn plates(c: &mut Criterion) {
     group.finish();
 }
 
+/// Every setting `KdfParams` offers, named as in the code.
+const KDF_SETTINGS: &[(&str, KdfParams)] = &[
+    ("FAST_INSECURE", KdfParams::FAST_INSECURE),
+    ("DEFAULT", KdfParams::DEFAULT),
+];
+
 fn unlock(c: &mut Criterion) {
     let mut group = c.benchmark_group("vault_unlock");
     group.sample_size(10);
-    for (name, kdf) in [
-        ("test_kdf", KdfParams::FAST_INSECURE),
-        ("default_kdf_64MiB_t3", KdfParams::DEFAULT),
-    ] {
+    let mut settings = Vec::new();
+    for (name, kdf) in KDF_SETTINGS {
         let dir = tempfile::tempdir().unwrap();
-        let v = vault(dir.path(), kdf);
+        let v = vault(dir.path(), *kdf);
         v.lock();
-        group.bench_function(name, |b| {
+        group.bench_function(*name, |b| {
             b.iter(|| {
                 v.unlock(&pass()).unwrap();
                 v.lock();
             });
         });
+        settings.push(json!({
+            "name": name,
+            "m_cost_kib": kdf.m_cost_kib,
+            "t_cost": kdf.t_cost,
+            "p_cost": kdf.p_cost,
+        }));
     }
     group.finish();
+    support::write_json("vault-kdf", &json!({ "settings": settings }));
 }
 
 criterion_group!(benches, insert, list, plates, unlock);

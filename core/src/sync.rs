@@ -156,7 +156,9 @@ impl rustls::crypto::KeyProvider for NoClientKeys {
         &self,
         _key: rustls::pki_types::PrivateKeyDer<'static>,
     ) -> std::result::Result<std::sync::Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
-        Err(rustls::Error::General("hub clients use no client certificate".into()))
+        Err(rustls::Error::General(
+            "hub clients use no client certificate".into(),
+        ))
     }
 }
 

@@ -2,14 +2,22 @@
 //! - hub fan-out of one alert to 10,000 Web Push subscriptions, each push sealed to its device;
 //! - a sync that finds nothing new (its bytes on the wire are printed: target under 2 KB);
 //! - pulling 1,000 alerts into a fresh device.
+//!
+//! The bytes on the wire (counted by a relay between device and hub) are also written to
+//! `target/silbato-bench/network.json` for `scripts/bench-report`. `SILBATO_BENCH_QUICK=1` fans out
+//! to 1,000 subscriptions.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../../core/benches/support/mod.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use serde_json::json;
 use silbato_core::inbox::alert::{
     Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
 };
@@ -53,11 +61,12 @@ fn alert(id: &str) -> Alert {
 }
 
 fn fanout(c: &mut Criterion) {
+    let subscriptions = if support::quick() { 1_000 } else { 10_000 };
     let net = TestNetwork::new("http://127.0.0.1");
     let receiver = PushReceiver::start();
     let hub = net.start_hub(Gateways::from_config(&Default::default()).unwrap());
     let client = HubClient::new(SyncConfig::new(&hub.url())).unwrap();
-    for i in 0..10_000 {
+    for i in 0..subscriptions {
         let sub = PushSubscription {
             provider: PushProvider::Webpush,
             endpoint: receiver.endpoint(&format!("d{i}")),
@@ -69,20 +78,29 @@ fn fanout(c: &mut Criterion) {
     let mut n = 0u64;
     let mut group = c.benchmark_group("hub_fanout");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(30));
-    group.bench_function("one_alert_to_10000_webpush_subscriptions", |b| {
-        b.iter(|| {
-            n += 1;
-            let env =
-                sign_alert(&alert(&format!("fan-{n}")), &[&net.dispatchers[0].signing]).unwrap();
-            let posted = client.publish_alert(&env).unwrap();
-            assert_eq!(posted.fanout, 10_000);
-            assert!(hub.wait_fanout_idle(Duration::from_secs(120)));
-        });
-    });
+    if !support::quick() {
+        group.measurement_time(Duration::from_secs(30));
+    }
+    group.bench_function(
+        BenchmarkId::new("one_alert_to_webpush_subscriptions", subscriptions),
+        |b| {
+            b.iter(|| {
+                n += 1;
+                let env = sign_alert(&alert(&format!("fan-{n}")), &[&net.dispatchers[0].signing])
+                    .unwrap();
+                let posted = client.publish_alert(&env).unwrap();
+                assert_eq!(posted.fanout, subscriptions);
+                assert!(hub.wait_fanout_idle(Duration::from_secs(120)));
+            });
+        },
+    );
     group.finish();
     let delivered = receiver.received.lock().unwrap().len();
     eprintln!("fan-out: {delivered} pushes delivered to the loopback receiver in total");
+    support::write_json(
+        "network-fanout",
+        &json!({ "subscriptions": subscriptions, "alerts_published": n, "pushes_delivered": delivered }),
+    );
 }
 
 fn sync_idle_and_pull(c: &mut Criterion) {
@@ -97,17 +115,29 @@ fn sync_idle_and_pull(c: &mut Criterion) {
             .unwrap();
     }
     let counter = ByteCounter::start(hub.addr);
+    let wire = |requests: u64| {
+        let up = counter.up.load(std::sync::atomic::Ordering::Relaxed);
+        let down = counter.down.load(std::sync::atomic::Ordering::Relaxed);
+        json!({ "requests": requests, "up": up, "down": down, "total": counter.total() })
+    };
     let device = Device::new(&net);
     let first = device.sync_with(SyncConfig::new(&counter.url()), Utc::now());
     assert_eq!(first.alerts_accepted, 1_000);
+    let first_wire = wire(u64::from(first.requests));
     counter.reset();
     let idle = device.sync_with(SyncConfig::new(&counter.url()), Utc::now());
+    let idle_wire = wire(u64::from(idle.requests));
     eprintln!(
         "idle sync: {} requests, {} bytes on the wire (up {}, down {})",
-        idle.requests,
-        counter.total(),
-        counter.up.load(std::sync::atomic::Ordering::Relaxed),
-        counter.down.load(std::sync::atomic::Ordering::Relaxed)
+        idle.requests, idle_wire["total"], idle_wire["up"], idle_wire["down"]
+    );
+    support::write_json(
+        "network-sync",
+        &json!({
+            "first_sync_1000_alerts": first_wire,
+            "alerts_pulled": first.alerts_accepted,
+            "idle_sync": idle_wire,
+        }),
     );
 
     let mut group = c.benchmark_group("sync");

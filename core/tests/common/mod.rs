@@ -143,6 +143,17 @@ fn text(vocab: &Vocab, seed: usize, n: usize) -> String {
 
 /// A valid pack with `cards` cards; every card has English, and Spanish unless `es_every` skips it.
 pub fn pack(pack_id: &str, version: u64, cards: usize, es_every: usize) -> PackPayload {
+    pack_cards(pack_id, version, 0..cards, es_every)
+}
+
+/// As [`pack`], with the cards numbered `cards` (ids `card-<i>`, text seeded by `i`): disjoint
+/// ranges give packs with distinct cards and distinct text, for corpora larger than one pack.
+pub fn pack_cards(
+    pack_id: &str,
+    version: u64,
+    cards: std::ops::Range<usize>,
+    es_every: usize,
+) -> PackPayload {
     let languages = vec![
         Language {
             code: "en".into(),
@@ -167,7 +178,7 @@ pub fn pack(pack_id: &str, version: u64, cards: usize, es_every: usize) -> PackP
             ("es".into(), "General".into()),
         ]),
     }];
-    let cards = (0..cards)
+    let cards = cards
         .map(|i| {
             let mut texts = BTreeMap::new();
             texts.insert(
