@@ -3,8 +3,10 @@
 //! `cargo run --release --bin seeds -- [CORPUS_DIR] [--force]` (default `fuzz/corpus`). A seed
 //! file that already exists is left alone unless `--force` is given, so seeds whose bytes are
 //! random (seals, exports) do not churn between runs; deterministic ones come out the same anyway.
-//! The push seeds are sealed to the template inbox under `fuzz/target/fuzz-state/push-inbox`,
-//! created here when missing (and then the push seeds are rewritten).
+//! The sealed push seeds are sealed to the template inbox under `fuzz/target/fuzz-state/push-inbox`,
+//! whose key is made on each machine, so they are written beside it, to
+//! `fuzz/target/fuzz-state/seeds/push_payload` (not committed; `scripts/fuzz` adds that directory to
+//! the target's corpora), and rewritten whenever the template is new.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::BTreeSet;
@@ -247,19 +249,22 @@ fn main() {
         .unwrap();
     let push_alert = fx::sample_alert("a-push-1", MsgType::Alert, &[], Certainty::Likely);
     let push_env = sign_alert(&push_alert, &[&ana]).unwrap();
-    let refresh = out.force || fresh;
-    out.put_forced("push_payload", "wake.bin", &wake_payload(), refresh);
-    out.put_forced(
+    out.put("push_payload", "wake.bin", &wake_payload());
+    let mut local = Out {
+        root: fx::local_seeds_dir(),
+        force: out.force || fresh,
+        written: 0,
+        kept: 0,
+    };
+    local.put(
         "push_payload",
         "sealed-alert.bin",
         &seal_for_device(&push_env, &push_key).unwrap(),
-        refresh,
     );
-    out.put_forced(
+    local.put(
         "push_payload",
         "sealed-observed.bin",
         &seal_for_device(&observed_env, &push_key).unwrap(),
-        refresh,
     );
 
     // ---- sealed_report ----
@@ -498,7 +503,11 @@ fn check(root: &Path) {
         fx::copy_flat(&fx::push_template_dir(), dir.path()).unwrap();
         let inbox = fx::open_inbox_with_network(dir.path());
         for name in ["sealed-alert.bin", "sealed-observed.bin"] {
-            match inbox.ingest_push(&read(root, "push_payload", name), "en", now) {
+            match inbox.ingest_push(
+                &read(&fx::local_seeds_dir(), "push_payload", name),
+                "en",
+                now,
+            ) {
                 Ok(PushOutcome::Alert {
                     outcome: IngestOutcome::Accepted { .. },
                     ..

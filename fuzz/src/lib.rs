@@ -241,6 +241,12 @@ pub fn push_template_dir() -> PathBuf {
     state_dir().join("push-inbox")
 }
 
+/// Seeds that only this machine can make (sealed to its template inbox): one directory per
+/// target, read by `scripts/fuzz` beside the committed corpus.
+pub fn local_seeds_dir() -> PathBuf {
+    state_dir().join("seeds")
+}
+
 /// Marks a complete template (written last).
 pub const TEMPLATE_READY: &str = "READY";
 
