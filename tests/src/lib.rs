@@ -121,6 +121,28 @@ impl TestNetwork {
 }
 
 /// One phone: its own data directory with the rights library, the inbox and the watch-lists.
+/// Every report waiting at the hub, read page by page as `dispatcher` and opened with its key:
+/// the record ids, in the hub's order (a duplicate stored twice shows twice).
+pub fn reports_at_hub(hub_url: &str, dispatcher: &DispatcherKeys) -> Vec<String> {
+    let client = HubClient::new(SyncConfig::new(hub_url)).unwrap();
+    let mut ids = Vec::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let page = client
+            .reports_page(&dispatcher.signing, &cursor, Utc::now())
+            .unwrap();
+        for item in &page.reports {
+            let sealed = silbato_core::protocol::unb64(&item.sealed).unwrap();
+            let report = silbato_core::protocol::open_report(&sealed, &dispatcher.seal).unwrap();
+            ids.push(report.record_id);
+        }
+        cursor = page.next;
+        if !page.more {
+            return ids;
+        }
+    }
+}
+
 pub struct Device {
     pub dir: tempfile::TempDir,
     pub rights: RightsLibrary,

@@ -53,11 +53,10 @@ use silbato_core::inbox::alert::{
 };
 use silbato_core::inbox::geo::{Circle, Point};
 use silbato_core::keys::{FileKeyStore, KeyStoreError, Passphrase, PlatformKeyStore};
-use silbato_core::protocol;
 use silbato_core::seal::SealPublicKey;
 use silbato_core::sync::{HubClient, SyncConfig};
 use silbato_core::vault::{Activity, Agency, Confidence, Vault, VaultConfig};
-use silbato_e2e::{Lcg, TestNetwork};
+use silbato_e2e::{Lcg, TestNetwork, reports_at_hub};
 use silbato_ffi::{
     IngestResult, KeyStore, KeyStoreFailure, SightingInput, Silbato, SilbatoConfig, SilbatoError,
     VehicleInfo,
@@ -1010,25 +1009,7 @@ fn eight_threads_share_the_core_without_deadlock_error_or_lost_write() {
     assert_eq!(history.len(), ALERTS);
 
     // Every report queued reached the hub, once.
-    let mut at_hub = Vec::new();
-    let mut cursor = "0".to_owned();
-    loop {
-        let page = client
-            .reports_page(&net.dispatchers[0].signing, &cursor, Utc::now())
-            .unwrap();
-        for item in &page.reports {
-            let r = protocol::open_report(
-                &protocol::unb64(&item.sealed).unwrap(),
-                &net.dispatchers[0].seal,
-            )
-            .unwrap();
-            at_hub.push(r.record_id);
-        }
-        cursor = page.next;
-        if !page.more {
-            break;
-        }
-    }
+    let mut at_hub = reports_at_hub(&hub_url, &net.dispatchers[0]);
     let mut queued = shared.reports_queued.lock().unwrap().clone();
     queued.sort();
     at_hub.sort();

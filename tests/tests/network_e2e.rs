@@ -21,7 +21,9 @@ use silbato_core::sync::{
     DocOutcome, HubClient, SyncConfig, queue_sighting_report, subscription_for,
 };
 use silbato_core::vault::{Activity, Agency, Confidence, Sighting, Vault, VaultConfig};
-use silbato_e2e::{ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork};
+use silbato_e2e::{
+    ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork, reports_at_hub,
+};
 use silbato_hub::push::Gateways;
 
 fn alert(id: &str, certainty: Certainty, regions: &[&str]) -> Alert {
@@ -323,26 +325,7 @@ fn over_a_lossy_link_every_report_arrives_exactly_once() {
     );
     assert!(c.dropped.load(Relaxed) > 100 && c.duplicated.load(Relaxed) > 50);
     // The dispatcher reads them all straight from the hub: exactly one copy of each.
-    let client = HubClient::new(SyncConfig::new(&hub.url())).unwrap();
-    let mut seen = Vec::new();
-    let mut cursor = "0".to_owned();
-    loop {
-        let page = client
-            .reports_page(&net.dispatchers[1].signing, &cursor, Utc::now())
-            .unwrap();
-        for item in &page.reports {
-            let r = protocol::open_report(
-                &protocol::unb64(&item.sealed).unwrap(),
-                &net.dispatchers[1].seal,
-            )
-            .unwrap();
-            seen.push(r.record_id);
-        }
-        cursor = page.next;
-        if !page.more {
-            break;
-        }
-    }
+    let seen = reports_at_hub(&hub.url(), &net.dispatchers[1]);
     assert_eq!(seen.len(), 1_000, "exactly one copy of each");
     assert_eq!(seen.into_iter().collect::<HashSet<_>>(), expected);
 }
