@@ -49,6 +49,22 @@ struct Inner {
     vault: Vault,
 }
 
+impl Inner {
+    /// The hubs a network call talks to: the one given, or every confirmed network's.
+    fn hubs(&self, hub_url: Option<String>) -> Result<Vec<String>> {
+        Ok(match hub_url {
+            Some(h) => vec![h],
+            None => self
+                .inbox
+                .networks()?
+                .into_iter()
+                .filter(|n| n.confirmed)
+                .map(|n| n.hub_url)
+                .collect(),
+        })
+    }
+}
+
 /// The entry point: everything the app keeps, in one data directory.
 #[derive(uniffi::Object)]
 pub struct Silbato {
@@ -126,17 +142,7 @@ impl Silbato {
 
     /// Syncs with `hub_url`, or with every confirmed network's hub.
     pub fn sync(&self, hub_url: Option<String>) -> Result<SyncSummary> {
-        let hubs: Vec<String> = match hub_url {
-            Some(h) => vec![h],
-            None => self
-                .inner
-                .inbox
-                .networks()?
-                .into_iter()
-                .filter(|n| n.confirmed)
-                .map(|n| n.hub_url)
-                .collect(),
-        };
+        let hubs = self.inner.hubs(hub_url)?;
         let mut total = SyncSummary {
             alerts_accepted: 0,
             reports_sent: 0,
@@ -552,17 +558,7 @@ impl AlertInbox {
         };
         let sub =
             silbato_core::sync::subscription_for(&self.inner.inbox, provider, &endpoint, &regions)?;
-        let hubs: Vec<String> = match hub_url {
-            Some(h) => vec![h],
-            None => self
-                .inner
-                .inbox
-                .networks()?
-                .into_iter()
-                .filter(|n| n.confirmed)
-                .map(|n| n.hub_url)
-                .collect(),
-        };
+        let hubs = self.inner.hubs(hub_url)?;
         for h in hubs {
             HubClient::new(SyncConfig::new(&h))?.subscribe(&sub)?;
         }

@@ -10,6 +10,7 @@
     missing_debug_implementations
 )]
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,10 @@ use axum::response::Response;
 use chrono::{Duration as ChronoDuration, Utc};
 use silbato_core::crypto::SigningKey;
 use silbato_core::inbox::Inbox;
+use silbato_core::inbox::alert::{
+    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency,
+};
+use silbato_core::inbox::geo::{Circle, Point};
 use silbato_core::keys::FileKeyStore;
 use silbato_core::network::{AlertPolicy, DispatcherKey, NETWORK_KIND, NetworkProfile, Region};
 use silbato_core::protocol::DispatcherKeys;
@@ -121,6 +126,47 @@ impl TestNetwork {
 }
 
 /// One phone: its own data directory with the rights library, the inbox and the watch-lists.
+/// A one-language alert signed by nobody yet, in force for six hours, over 47th and Ashland
+/// (800 m) and the given region codes.
+pub fn alert(id: &str, certainty: Certainty, regions: &[&str]) -> Alert {
+    let now = Utc::now();
+    let mut info = BTreeMap::new();
+    info.insert(
+        "en".into(),
+        AlertText {
+            headline: format!("Agents reported ({id})"),
+            description: None,
+            instruction: None,
+        },
+    );
+    Alert {
+        format: 1,
+        id: id.into(),
+        network: "chi".into(),
+        msg_type: MsgType::Alert,
+        references: vec![],
+        category: Category::Raid,
+        severity: Severity::Severe,
+        urgency: Urgency::Immediate,
+        certainty,
+        sent: now - ChronoDuration::minutes(1),
+        expires: now + ChronoDuration::hours(6),
+        area: Area {
+            circles: vec![Circle {
+                center: Point {
+                    lat: 41.8087,
+                    lon: -87.6656,
+                },
+                radius_m: 800.0,
+            }],
+            polygons: vec![],
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+        },
+        info,
+        hotline: None,
+    }
+}
+
 /// Every report waiting at the hub, read page by page as `dispatcher` and opened with its key:
 /// the record ids, in the hub's order (a duplicate stored twice shows twice).
 pub fn reports_at_hub(hub_url: &str, dispatcher: &DispatcherKeys) -> Vec<String> {

@@ -40,18 +40,16 @@
 //! Run with `cargo test -p silbato-e2e --test concurrency -- --nocapture` to see the counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::Utc;
 use silbato_core::inbox::Relevance;
-use silbato_core::inbox::alert::{
-    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
-};
-use silbato_core::inbox::geo::{Circle, Point};
+use silbato_core::inbox::alert::{Alert, Certainty, sign_alert};
+use silbato_core::inbox::geo::Point;
 use silbato_core::keys::{FileKeyStore, KeyStoreError, Passphrase, PlatformKeyStore};
 use silbato_core::seal::SealPublicKey;
 use silbato_core::sync::{HubClient, SyncConfig};
@@ -242,50 +240,14 @@ fn sighting(n: u64) -> SightingInput {
 
 /// Even alerts fall on the saved place; odd ones elsewhere in the followed region.
 fn alert(i: usize) -> Alert {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: format!("Agents reported ({i})"),
-            description: None,
-            instruction: None,
-        },
-    );
-    let center = if i.is_multiple_of(2) {
-        Point {
-            lat: 41.8087,
-            lon: -87.6656,
-        }
-    } else {
-        Point {
+    let mut a = silbato_e2e::alert(&format!("conc-{i:04}"), Certainty::Likely, &[REGION]);
+    if !i.is_multiple_of(2) {
+        a.area.circles[0].center = Point {
             lat: 41.9500,
             lon: -87.6500,
-        }
-    };
-    Alert {
-        format: 1,
-        id: format!("conc-{i:04}"),
-        network: "chi".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Raid,
-        severity: Severity::Severe,
-        urgency: Urgency::Immediate,
-        certainty: Certainty::Likely,
-        sent: now - ChronoDuration::minutes(1),
-        expires: now + ChronoDuration::hours(6),
-        area: Area {
-            circles: vec![Circle {
-                center,
-                radius_m: 800.0,
-            }],
-            polygons: vec![],
-            regions: vec!["US-IL-CHI".into()],
-        },
-        info,
-        hotline: None,
+        };
     }
+    a
 }
 
 const PLACE_LABEL: &str = "Escuela";

@@ -2,16 +2,12 @@
 //! fault-injecting proxy, or against a hostile stand-in), dispatchers, and push.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use silbato_core::crypto::SigningKey;
-use silbato_core::inbox::alert::{
-    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
-};
-use silbato_core::inbox::geo::{Circle, Point};
+use silbato_core::inbox::alert::{Certainty, sign_alert};
 use silbato_core::inbox::push::PushOutcome;
 use silbato_core::inbox::{IngestOutcome, Relevance};
 use silbato_core::keys::{KdfParams, Passphrase};
@@ -22,48 +18,10 @@ use silbato_core::sync::{
 };
 use silbato_core::vault::{Activity, Agency, Confidence, Sighting, Vault, VaultConfig};
 use silbato_e2e::{
-    ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork, reports_at_hub,
+    ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork, alert,
+    reports_at_hub,
 };
 use silbato_hub::push::Gateways;
-
-fn alert(id: &str, certainty: Certainty, regions: &[&str]) -> Alert {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: format!("Agents reported ({id})"),
-            description: None,
-            instruction: None,
-        },
-    );
-    Alert {
-        format: 1,
-        id: id.into(),
-        network: "chi".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Raid,
-        severity: Severity::Severe,
-        urgency: Urgency::Immediate,
-        certainty,
-        sent: now - ChronoDuration::minutes(1),
-        expires: now + ChronoDuration::hours(6),
-        area: Area {
-            circles: vec![Circle {
-                center: Point {
-                    lat: 41.8087,
-                    lon: -87.6656,
-                },
-                radius_m: 800.0,
-            }],
-            polygons: vec![],
-            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
-        },
-        info,
-        hotline: None,
-    }
-}
 
 fn fast(url: &str) -> SyncConfig {
     let mut c = SyncConfig::new(url);
