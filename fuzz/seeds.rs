@@ -3,36 +3,37 @@
 //! `cargo run --release --bin seeds -- [CORPUS_DIR] [--force]` (default `fuzz/corpus`). A seed
 //! file that already exists is left alone unless `--force` is given, so seeds whose bytes are
 //! random (seals, exports) do not churn between runs; deterministic ones come out the same anyway.
-//! The sealed push seeds are sealed to the template inbox under `fuzz/target/fuzz-state/push-inbox`,
-//! whose key is made on each machine, so they are written beside it, to
-//! `fuzz/target/fuzz-state/seeds/push_payload` (not committed; `scripts/fuzz` adds that directory to
-//! the target's corpora), and rewritten whenever the template is new.
+//! Every seed is made from the fixed keys of `src/lib.rs` with `silbato-proto` and the builders of
+//! `silbato-testkit` (no device state), so every seed verifies on any machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use silbato_content::PackPayload;
-use silbato_core::DocKind;
-use silbato_core::envelope::add_signature;
-use silbato_core::inbox::alert::{ALERT_KIND, Certainty, MAX_ALERT_ENVELOPE, MsgType, sign_alert};
-use silbato_core::inbox::cap::to_cap;
-use silbato_core::inbox::push::{seal_for_device, wake_payload};
-use silbato_core::keys::{KdfParams, Passphrase};
-use silbato_core::network::encode_qr;
-use silbato_core::protocol::{
-    AlertPosted, AlertsPage, ErrorBody, PushProvider, PushSubscription, Report, ReportReceipt,
-    ReportsPage, SealedReportItem, b64, seal_report,
-};
-use silbato_core::rights::{RightsLibrary, sign_pack};
-use silbato_core::seal;
-use silbato_core::vault::export::ExportTarget;
-use silbato_core::vault::{
-    Activity, Agency, Confidence, Location, Sighting, Vault, VaultConfig, Vehicle,
-};
-use silbato_core::watchlist::{WatchEntry, WatchlistPayload, entries_from_csv, sign_watchlist};
 use silbato_fuzz as fx;
+use silbato_proto::alert::{Certainty, MsgType, sign_alert};
+use silbato_proto::cap::to_cap;
+use silbato_proto::chain::{self, ChainEntry, EntryBody, EntryContent, GENESIS};
+use silbato_proto::crypto::{SigningKey, sha256_hex};
+use silbato_proto::export::{self, ExportTarget};
+use silbato_proto::media::strip_metadata;
+use silbato_proto::network::encode_qr;
+use silbato_proto::pack::sign_pack;
+use silbato_proto::protocol::{
+    AlertPosted, AlertsPage, ErrorBody, PushProvider, PushSubscription, ReportReceipt, ReportsPage,
+    SealedReportItem, b64,
+};
+use silbato_proto::push::{seal_for_device, wake_payload};
+use silbato_proto::seal;
+use silbato_proto::sighting::{
+    Activity, Agency, AttachmentRef, Confidence, Location, Sighting, Vehicle,
+};
+use silbato_proto::watchlist::entries_from_csv;
+use silbato_testkit::envelope::cosign_alert;
+use silbato_testkit::{ReportBuilder, WatchlistBuilder};
+use zeroize::Zeroizing;
 
 struct Out {
     root: PathBuf,
@@ -59,9 +60,14 @@ impl Out {
     }
 }
 
+/// The pack the core bundles, built from `content/` as its build script does.
+fn bundled_pack() -> PackPayload {
+    silbato_testkit::pack::bundled_pack().unwrap()
+}
+
 /// The bundled pack cut down to `cards` cards (and what they reference), so seeds stay small.
 fn small_pack(cards: usize) -> PackPayload {
-    let mut p = RightsLibrary::bundled_pack().unwrap();
+    let mut p = bundled_pack();
     p.cards.truncate(cards);
     let cats: BTreeSet<String> = p.cards.iter().map(|c| c.category.clone()).collect();
     p.categories.retain(|c| cats.contains(&c.id));
@@ -126,6 +132,64 @@ fn jpeg_image() -> Vec<u8> {
     out
 }
 
+/// A vault's chain as the core writes it: each entry's JSON bytes, linked and signed by
+/// `device`, its photos stripped of metadata first.
+struct Chain {
+    device: SigningKey,
+    entries: Vec<(ChainEntry, EntryBody)>,
+    attachments: Vec<(AttachmentRef, Zeroizing<Vec<u8>>)>,
+}
+
+impl Chain {
+    fn new(device: SigningKey) -> Self {
+        Chain {
+            device,
+            entries: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+
+    fn log(&mut self, mut sighting: Sighting, photos: &[Vec<u8>], recorded_at: DateTime<Utc>) {
+        for photo in photos {
+            let stripped = strip_metadata(photo).unwrap();
+            let r = AttachmentRef {
+                id: format!("{:032x}", self.attachments.len() + 1),
+                sha256: sha256_hex(&stripped.bytes),
+                media_type: stripped.kind.media_type().into(),
+                bytes: u64::try_from(stripped.bytes.len()).unwrap(),
+            };
+            sighting.attachments.push(r.clone());
+            self.attachments.push((r, Zeroizing::new(stripped.bytes)));
+        }
+        let (seq, prev) = self
+            .entries
+            .last()
+            .map_or((1, GENESIS), |(e, _)| (e.seq + 1, e.hash));
+        let body = EntryBody {
+            v: 1,
+            id: format!("00000000-0000-4000-8000-{seq:012}"),
+            seq,
+            recorded_at,
+            content: EntryContent::Sighting { sighting },
+        };
+        let plain = Zeroizing::new(serde_json::to_vec(&body).unwrap());
+        let hash = chain::link_hash(&prev, seq, &plain);
+        let signature = self.device.sign(&chain::signed_message(&hash)).to_vec();
+        let entry = ChainEntry {
+            seq,
+            plain,
+            prev_hash: prev,
+            hash,
+            signature,
+        };
+        self.entries.push((entry, body));
+    }
+
+    fn export(&self, target: &ExportTarget, at: DateTime<Utc>) -> Vec<u8> {
+        export::write(&self.device, &self.entries, &self.attachments, target, at).unwrap()
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -161,28 +225,14 @@ fn main() {
 
     // ---- watchlist ----
     let csv = "plate,state,description,last_seen\nABC 1234,IL,white Ford van,2026-05-30\nXYZ-987,,grey SUV,\n7 HJK 22,ca,\"sedan, tinted\",2026-01-02\n";
-    let wl = WatchlistPayload {
-        format: 1,
-        publisher: "fuzz".into(),
-        list_id: "chi-vehicles".into(),
-        version: 3,
-        issued: now.date_naive(),
-        entries: {
-            let mut e = entries_from_csv(csv).unwrap();
-            e.push(WatchEntry {
-                plate: "DEF456".into(),
-                state: Some("IN".into()),
-                description: None,
-                last_seen: None,
-            });
-            e
-        },
-    };
-    out.put(
-        "watchlist",
-        "list.watchlist",
-        &sign_watchlist(wl, &publisher).unwrap(),
-    );
+    let wl = WatchlistBuilder::new()
+        .publisher("fuzz")
+        .list_id("chi-vehicles")
+        .version(3)
+        .issued(now.date_naive())
+        .entries(entries_from_csv(csv).unwrap())
+        .plate("DEF456", Some("IN"), None);
+    out.put("watchlist", "list.watchlist", &wl.sign(&publisher).unwrap());
     out.put("watchlist", "with-header.csv", csv.as_bytes());
     out.put(
         "watchlist",
@@ -211,14 +261,7 @@ fn main() {
         &["a-observed-1"],
         Certainty::Observed,
     );
-    let update_env = add_signature(
-        &sign_alert(&update, &[&ana]).unwrap(),
-        DocKind::Envelope,
-        ALERT_KIND,
-        MAX_ALERT_ENVELOPE,
-        &luis,
-    )
-    .unwrap();
+    let update_env = cosign_alert(&sign_alert(&update, &[&ana]).unwrap(), &luis).unwrap();
     let cancel = fx::sample_alert(
         "a-cancel-1",
         MsgType::Cancel,
@@ -237,55 +280,37 @@ fn main() {
     );
 
     // ---- push_payload ----
-    let template = fx::push_template_dir();
-    let fresh = !template.join(fx::TEMPLATE_READY).exists();
-    if fresh {
-        let _ = std::fs::remove_dir_all(&template);
-        drop(fx::open_inbox_with_network(&template));
-        std::fs::write(template.join(fx::TEMPLATE_READY), b"").unwrap();
-    }
-    let push_key = fx::open_inbox_with_network(&template)
-        .push_public_key()
-        .unwrap();
+    let push_key = fx::push_secret().public_key();
     let push_alert = fx::sample_alert("a-push-1", MsgType::Alert, &[], Certainty::Likely);
     let push_env = sign_alert(&push_alert, &[&ana]).unwrap();
     out.put("push_payload", "wake.bin", &wake_payload());
-    let mut local = Out {
-        root: fx::local_seeds_dir(),
-        force: out.force || fresh,
-        written: 0,
-        kept: 0,
-    };
-    local.put(
+    out.put(
         "push_payload",
         "sealed-alert.bin",
         &seal_for_device(&push_env, &push_key).unwrap(),
     );
-    local.put(
+    out.put(
         "push_payload",
         "sealed-observed.bin",
         &seal_for_device(&observed_env, &push_key).unwrap(),
     );
 
     // ---- sealed_report ----
-    let report = Report {
-        v: 1,
-        network: fx::NETWORK_ID.into(),
-        record_id: "0b6f8f7e-8d0e-4a39-9f4e-0d5c1f1c2a10".into(),
-        sighting: sighting(now - Duration::minutes(10)),
-        device_key: fx::signing_key("device").public_key(),
-        created_at: now - Duration::minutes(9),
-    };
+    let report = ReportBuilder::new(fx::NETWORK_ID)
+        .record_id("0b6f8f7e-8d0e-4a39-9f4e-0d5c1f1c2a10")
+        .sighting(sighting(now - Duration::minutes(10)))
+        .device_key(fx::signing_key("device").public_key())
+        .now(now - Duration::minutes(9));
     let seal_pub = fx::seal_secret().public_key();
-    let other = silbato_core::seal::SealSecretKey::from_bytes(&[7; 32])
+    let other = seal::SealSecretKey::from_bytes(&[7; 32])
         .unwrap()
         .public_key();
-    let sealed_report = seal_report(&report, &[seal_pub, other]).unwrap();
+    let sealed_report = report.seal(&[seal_pub, other]).unwrap();
     out.put("sealed_report", "report.sealed", &sealed_report);
     out.put(
         "sealed_report",
         "report-one-recipient.sealed",
-        &seal_report(&report, &[seal_pub]).unwrap(),
+        &report.seal(&[seal_pub]).unwrap(),
     );
     out.put(
         "sealed_report",
@@ -390,54 +415,31 @@ fn main() {
 
     // ---- vault_export ----
     {
-        let dir = fx::scratch_dir("seed-vault-");
-        let config = VaultConfig {
-            kdf: KdfParams::FAST_INSECURE,
-            idle_timeout: None,
-        };
-        let (vault, _) = Vault::open(dir.path(), config, None).unwrap();
-        vault
-            .init(&Passphrase::new("fuzzing is good for you".into()))
-            .unwrap();
-        let real_now = Utc::now();
-        vault
-            .log(
-                sighting(real_now - Duration::hours(2)),
-                &[png_image()],
-                None,
-            )
-            .unwrap();
-        let mut second = sighting(real_now - Duration::hours(1));
+        let mut vault = Chain::new(fx::signing_key("device"));
+        vault.log(
+            sighting(now - Duration::hours(2)),
+            &[png_image()],
+            now - Duration::hours(2) + Duration::minutes(1),
+        );
+        let mut second = sighting(now - Duration::hours(1));
         second.vehicles.clear();
         second.activity = Activity::Patrol;
-        vault.log(second, &[], None).unwrap();
+        vault.log(second, &[], now - Duration::minutes(58));
         out.put(
             "vault_export",
             "clear.json",
-            &vault.export(&ExportTarget::Clear).unwrap(),
+            &vault.export(&ExportTarget::Clear, now),
         );
         out.put(
             "vault_export",
             "sealed.json",
-            &vault.export(&ExportTarget::SealedTo(seal_pub)).unwrap(),
+            &vault.export(&ExportTarget::SealedTo(seal_pub), now),
         );
-        let dir2 = fx::scratch_dir("seed-vault-empty-");
-        let (empty, _) = Vault::open(
-            dir2.path(),
-            VaultConfig {
-                kdf: KdfParams::FAST_INSECURE,
-                idle_timeout: None,
-            },
-            None,
-        )
-        .unwrap();
-        empty
-            .init(&Passphrase::new("fuzzing is good for you".into()))
-            .unwrap();
+        let empty = Chain::new(fx::signing_key("device-empty"));
         out.put(
             "vault_export",
             "empty.json",
-            &empty.export(&ExportTarget::Clear).unwrap(),
+            &empty.export(&ExportTarget::Clear, now),
         );
     }
 
@@ -453,7 +455,7 @@ fn main() {
     }
 
     // ---- markdown ----
-    let bundled = RightsLibrary::bundled_pack().unwrap();
+    let bundled = bundled_pack();
     for (i, card) in bundled.cards.iter().take(3).enumerate() {
         if let Some(t) = card.texts.values().next() {
             out.put("markdown", &format!("card-{i}.md"), t.body.as_bytes());
@@ -480,45 +482,40 @@ fn read(root: &Path, target: &str, name: &str) -> Vec<u8> {
 /// Every seed meant to be valid is accepted by the entry point its target calls: a seed that
 /// fails early only fuzzes the error path.
 fn check(root: &Path) {
-    use silbato_core::inbox::push::PushOutcome;
-    use silbato_core::inbox::{IngestOutcome, verify_alert_envelope};
+    use silbato_proto::alert::verify_alert_envelope;
+    use silbato_proto::push::{PushPayload, decode, open_sealed};
     let now = fx::now();
     for name in ["one-card.pack", "three-cards.pack"] {
-        silbato_core::rights::inspect_pack(&read(root, "pack", name)).expect(name);
+        silbato_proto::pack::inspect_pack(&read(root, "pack", name)).expect(name);
     }
-    silbato_core::watchlist::open_watchlist(&read(root, "watchlist", "list.watchlist"), |_| true)
+    silbato_proto::watchlist::open_watchlist(&read(root, "watchlist", "list.watchlist"), |_| true)
         .expect("watch-list seed");
-    silbato_core::network::open_profile(&read(root, "network_profile", "profile.json"))
+    silbato_proto::network::open_profile(&read(root, "network_profile", "profile.json"))
         .expect("profile seed");
     let qr = read(root, "network_profile", "profile.qr.txt");
-    let decoded = silbato_core::network::decode_qr(&String::from_utf8_lossy(&qr)).unwrap();
-    silbato_core::network::open_profile(&decoded).expect("QR seed");
+    let decoded = silbato_proto::network::decode_qr(&String::from_utf8_lossy(&qr)).unwrap();
+    silbato_proto::network::open_profile(&decoded).expect("QR seed");
     let profiles = [fx::profile()];
     for name in ["observed.env", "likely.env", "update.env", "cancel.env"] {
         verify_alert_envelope(&profiles, &read(root, "alert_envelope", name), now)
             .unwrap_or_else(|r| panic!("{name}: {r}"));
     }
-    {
-        let dir = fx::scratch_dir("seed-check-push-");
-        fx::copy_flat(&fx::push_template_dir(), dir.path()).unwrap();
-        let inbox = fx::open_inbox_with_network(dir.path());
-        for name in ["sealed-alert.bin", "sealed-observed.bin"] {
-            match inbox.ingest_push(
-                &read(&fx::local_seeds_dir(), "push_payload", name),
-                "en",
-                now,
-            ) {
-                Ok(PushOutcome::Alert {
-                    outcome: IngestOutcome::Accepted { .. },
-                    ..
-                }) => {}
-                other => panic!("{name}: {other:?}"),
-            }
-        }
+    assert!(matches!(
+        decode(&read(root, "push_payload", "wake.bin")),
+        Ok(PushPayload::Wake)
+    ));
+    let push_secret = fx::push_secret();
+    for name in ["sealed-alert.bin", "sealed-observed.bin"] {
+        let bytes = read(root, "push_payload", name);
+        let Ok(PushPayload::SealedAlert(sealed)) = decode(&bytes) else {
+            panic!("{name}: not a sealed alert");
+        };
+        let envelope = open_sealed(&push_secret, sealed).expect(name);
+        verify_alert_envelope(&profiles, &envelope, now).unwrap_or_else(|r| panic!("{name}: {r}"));
     }
     let secret = fx::seal_secret();
     for name in ["report.sealed", "report-one-recipient.sealed"] {
-        silbato_core::protocol::open_report(&read(root, "sealed_report", name), &secret)
+        silbato_proto::protocol::open_report(&read(root, "sealed_report", name), &secret)
             .expect(name);
     }
     seal::open(
@@ -530,15 +527,14 @@ fn check(root: &Path) {
     .expect("single seal seed");
     for name in ["observed.xml", "update.xml", "cancel.xml"] {
         let xml = read(root, "cap_xml", name);
-        silbato_core::inbox::cap::from_cap(&String::from_utf8_lossy(&xml), "net").expect(name);
+        silbato_proto::cap::from_cap(&String::from_utf8_lossy(&xml), "net").expect(name);
     }
     for (name, key) in [
         ("clear.json", None),
         ("empty.json", None),
         ("sealed.json", Some(&secret)),
     ] {
-        let r = silbato_core::vault::export::verify_export(&read(root, "vault_export", name), key)
-            .expect(name);
+        let r = export::verify_export(&read(root, "vault_export", name), key).expect(name);
         assert!(r.valid, "{name}: {:?}", r.problems);
     }
     let page: AlertsPage =
@@ -548,13 +544,13 @@ fn check(root: &Path) {
         serde_json::from_slice(&read(root, "sync_bodies", "push-subscription.json")).unwrap();
     sub.validate().unwrap();
     assert_eq!(
-        silbato_core::vault::media::strip_metadata(&read(root, "media", "tiny-exif.jpg"))
+        strip_metadata(&read(root, "media", "tiny-exif.jpg"))
             .unwrap()
             .removed,
         2
     );
     assert!(
-        silbato_core::vault::media::strip_metadata(&read(root, "media", "tiny.png"))
+        strip_metadata(&read(root, "media", "tiny.png"))
             .unwrap()
             .removed
             >= 1

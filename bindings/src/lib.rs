@@ -1,6 +1,8 @@
 //! `silbato-ffi`: the UniFFI facade the Android and iOS shells (and the Kotlin and Python tests)
-//! call. A thin layer: it opens the core on a data directory, converts records in `model.rs`, and
-//! maps errors in `error.rs`. It holds no behaviour of its own and is not an API for Rust users.
+//! call. A thin layer over the core's composition root, `silbato_core::App` (which opens the data
+//! directory, picks the hubs, syncs, subscribes, reports, locks and wipes): it converts records in
+//! `model.rs` and maps errors in `error.rs`. It holds no behaviour of its own and is not an API for
+//! Rust users.
 //!
 //! The surface is synchronous and coarse (shells call it on background threads); every object is
 //! `Send + Sync` behind an `Arc`; bytes are `Vec<u8>`; passphrases cross as bytes so a shell can
@@ -12,21 +14,19 @@ mod error;
 mod keystore;
 mod model;
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use silbato_core::inbox::Inbox;
+use silbato_core::app::{App, AppConfig};
 use silbato_core::inbox::push::PushOutcome;
 use silbato_core::keys::{KdfParams, Passphrase};
-use silbato_core::rights::{RightsLibrary, SearchOptions};
-use silbato_core::sync::{HubClient, SyncConfig, SyncTargets};
-use silbato_core::vault::{Vault, VaultConfig, VaultState};
-use silbato_core::watchlist::Watchlists;
+use silbato_core::rights::SearchOptions;
+use silbato_core::vault::VaultState;
 use zeroize::Zeroizing;
 
-pub use error::SilbatoError;
+pub use error::{FFI_CODES, SilbatoError};
 pub use keystore::{KeyStore, KeyStoreFailure};
 pub use model::*;
 
@@ -41,41 +41,16 @@ pub struct SilbatoConfig {
     pub insecure_fast_kdf_for_tests: bool,
 }
 
-struct Inner {
-    dir: PathBuf,
-    rights: RightsLibrary,
-    inbox: Inbox,
-    watchlists: Watchlists,
-    vault: Vault,
-}
-
-impl Inner {
-    /// The hubs a network call talks to: the one given, or every confirmed network's.
-    fn hubs(&self, hub_url: Option<String>) -> Result<Vec<String>> {
-        Ok(match hub_url {
-            Some(h) => vec![h],
-            None => self
-                .inbox
-                .networks()?
-                .into_iter()
-                .filter(|n| n.confirmed)
-                .map(|n| n.hub_url)
-                .collect(),
-        })
-    }
-}
-
 /// The entry point: everything the app keeps, in one data directory.
 #[derive(uniffi::Object)]
 pub struct Silbato {
-    inner: Arc<Inner>,
-    rebuilt_rights: bool,
+    inner: Arc<App>,
 }
 
 fn passphrase(bytes: Vec<u8>) -> Result<Passphrase> {
     let bytes = Zeroizing::new(bytes);
-    let text = std::str::from_utf8(&bytes).map_err(|_| SilbatoError::InvalidInput {
-        reason: "a passphrase is UTF-8 text".into(),
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        SilbatoError::invalid_argument("ffi.passphrase_not_utf8", "a passphrase is UTF-8 text")
     })?;
     Ok(Passphrase::new(text.to_owned()))
 }
@@ -90,36 +65,29 @@ impl Silbato {
         config: SilbatoConfig,
         key_store: Arc<dyn KeyStore>,
     ) -> Result<Arc<Self>> {
-        let dir = PathBuf::from(data_dir);
-        let platform = Arc::new(keystore::Adapter(key_store));
-        let (rights, report) = RightsLibrary::open(&dir)?;
-        let inbox = Inbox::open(&dir, platform.as_ref())?;
-        let watchlists = Watchlists::with_store(inbox.store().clone());
-        let vcfg = VaultConfig {
+        let config = AppConfig {
             kdf: if config.insecure_fast_kdf_for_tests {
                 KdfParams::FAST_INSECURE
             } else {
                 KdfParams::DEFAULT
             },
-            idle_timeout: (config.vault_idle_timeout_secs > 0)
+            vault_idle_timeout: (config.vault_idle_timeout_secs > 0)
                 .then(|| Duration::from_secs(config.vault_idle_timeout_secs)),
+            vault_key_in_platform_store: true,
         };
-        let (vault, _) = Vault::open(&dir, vcfg, Some(platform))?;
+        let app = App::open(
+            Path::new(&data_dir),
+            config,
+            Arc::new(keystore::Adapter(key_store)),
+        )?;
         Ok(Arc::new(Silbato {
-            inner: Arc::new(Inner {
-                dir,
-                rights,
-                inbox,
-                watchlists,
-                vault,
-            }),
-            rebuilt_rights: report.rebuilt,
+            inner: Arc::new(app),
         }))
     }
 
     /// True when a damaged content database was rebuilt from the bundled cards on open.
     pub fn content_was_rebuilt(&self) -> bool {
-        self.rebuilt_rights
+        self.inner.open_report().rights_rebuilt
     }
 
     pub fn rights(&self) -> Arc<Rights> {
@@ -142,44 +110,18 @@ impl Silbato {
 
     /// Syncs with `hub_url`, or with every confirmed network's hub.
     pub fn sync(&self, hub_url: Option<String>) -> Result<SyncSummary> {
-        let hubs = self.inner.hubs(hub_url)?;
-        let mut total = SyncSummary {
-            alerts_accepted: 0,
-            reports_sent: 0,
-            reports_pending: 0,
-            failures: vec![],
-            retryable: true,
+        let outcome = match hub_url {
+            Some(h) => self.inner.sync_hub(&h, Utc::now())?,
+            None => self.inner.sync(Utc::now())?,
         };
-        for h in hubs {
-            let client = HubClient::new(SyncConfig::new(&h))?;
-            let i = &self.inner;
-            let r = silbato_core::sync::sync(
-                &client,
-                &SyncTargets {
-                    inbox: &i.inbox,
-                    rights: &i.rights,
-                    watchlists: &i.watchlists,
-                },
-                Utc::now(),
-            );
-            total.alerts_accepted += r.alerts_accepted;
-            total.reports_sent += r.reports_sent;
-            total.reports_pending = r.reports_pending;
-            total.retryable &= r.failures.iter().all(|f| f.retryable);
-            total.failures.extend(
-                r.failures
-                    .into_iter()
-                    .map(|f| format!("{}: {}", f.step, f.error)),
-            );
-        }
-        Ok(total)
+        Ok(SyncSummary::from(&outcome))
     }
 }
 
 /// The know-your-rights library.
 #[derive(uniffi::Object)]
 pub struct Rights {
-    inner: Arc<Inner>,
+    inner: Arc<App>,
 }
 
 #[uniffi::export]
@@ -187,7 +129,7 @@ impl Rights {
     pub fn list_cards(&self, lang: String, category: Option<String>) -> Result<Vec<CardSummary>> {
         Ok(self
             .inner
-            .rights
+            .rights()
             .list_cards(&lang, category.as_deref())?
             .into_iter()
             .map(Into::into)
@@ -195,7 +137,7 @@ impl Rights {
     }
 
     pub fn card(&self, id: String, lang: String) -> Result<CardDetail> {
-        Ok(self.inner.rights.card(&id, &lang)?.into())
+        Ok(self.inner.rights().card(&id, &lang)?.into())
     }
 
     /// Any text a person types; never an error for odd input.
@@ -211,7 +153,7 @@ impl Rights {
         };
         Ok(self
             .inner
-            .rights
+            .rights()
             .search(&query, &opts)?
             .into_iter()
             .map(Into::into)
@@ -221,7 +163,7 @@ impl Rights {
     pub fn hotlines(&self, region: Option<String>) -> Result<Vec<Hotline>> {
         Ok(self
             .inner
-            .rights
+            .rights()
             .hotlines(region.as_deref())?
             .into_iter()
             .map(Into::into)
@@ -230,63 +172,55 @@ impl Rights {
 
     /// The interface words and disclaimer in `lang`, as label/text pairs.
     pub fn disclaimer(&self, lang: String) -> Result<String> {
-        Ok(self.inner.rights.language(&lang)?.disclaimer)
+        Ok(self.inner.rights().language(&lang)?.disclaimer)
     }
 
     pub fn install_pack(&self, bytes: Vec<u8>) -> Result<u64> {
-        let trusted = self.inner.inbox.trusted_publishers()?;
-        Ok(self
-            .inner
-            .rights
-            .install_pack_trusting(&bytes, &trusted)?
-            .version)
+        Ok(self.inner.install_pack(&bytes)?.version)
     }
 }
 
 /// The patroller's vault.
 #[derive(uniffi::Object)]
 pub struct SightingVault {
-    inner: Arc<Inner>,
+    inner: Arc<App>,
 }
 
 #[uniffi::export]
 impl SightingVault {
     pub fn state(&self) -> VaultState {
-        self.inner.vault.state()
+        self.inner.vault().state()
     }
 
     pub fn init(&self, passphrase_utf8: Vec<u8>) -> Result<()> {
-        Ok(self.inner.vault.init(&passphrase(passphrase_utf8)?)?)
+        Ok(self.inner.vault().init(&passphrase(passphrase_utf8)?)?)
     }
 
     pub fn unlock(&self, passphrase_utf8: Vec<u8>) -> Result<()> {
-        Ok(self.inner.vault.unlock(&passphrase(passphrase_utf8)?)?)
+        Ok(self.inner.vault().unlock(&passphrase(passphrase_utf8)?)?)
     }
 
     pub fn unlock_with_key_store(&self) -> Result<()> {
-        Ok(self.inner.vault.unlock_with_platform()?)
+        Ok(self.inner.vault().unlock_with_platform()?)
     }
 
     pub fn enable_key_store_unlock(&self) -> Result<()> {
-        Ok(self.inner.vault.enable_platform_unlock()?)
+        Ok(self.inner.vault().enable_platform_unlock()?)
     }
 
     pub fn lock(&self) {
-        self.inner.vault.lock();
+        self.inner.lock();
     }
 
     pub fn change_passphrase(&self, old_utf8: Vec<u8>, new_utf8: Vec<u8>) -> Result<()> {
         Ok(self
             .inner
-            .vault
+            .vault()
             .change_passphrase(&passphrase(old_utf8)?, &passphrase(new_utf8)?)?)
     }
 
     pub fn log(&self, sighting: SightingInput, photos: Vec<Vec<u8>>) -> Result<LogResult> {
-        let r =
-            self.inner
-                .vault
-                .log(sighting.into_core()?, &photos, Some(&self.inner.watchlists))?;
+        let r = self.inner.log_sighting(sighting.into_core()?, &photos)?;
         Ok(LogResult {
             id: r.id,
             plate_matches: r
@@ -305,7 +239,7 @@ impl SightingVault {
     pub fn list(&self) -> Result<Vec<RecordItem>> {
         Ok(self
             .inner
-            .vault
+            .vault()
             .list()?
             .into_iter()
             .map(Into::into)
@@ -313,7 +247,7 @@ impl SightingVault {
     }
 
     pub fn record(&self, id: String) -> Result<RecordItem> {
-        Ok(self.inner.vault.record(&id)?.into())
+        Ok(self.inner.vault().record(&id)?.into())
     }
 
     pub fn amend(
@@ -322,12 +256,9 @@ impl SightingVault {
         sighting: SightingInput,
         reason: Option<String>,
     ) -> Result<LogResult> {
-        let r = self.inner.vault.amend(
-            &id,
-            sighting.into_core()?,
-            reason,
-            Some(&self.inner.watchlists),
-        )?;
+        let r = self
+            .inner
+            .amend_sighting(&id, sighting.into_core()?, reason)?;
         Ok(LogResult {
             id: r.id,
             plate_matches: vec![],
@@ -336,39 +267,30 @@ impl SightingVault {
 
     /// Seals the record to the network's dispatchers and queues it for the next sync.
     pub fn report(&self, record_id: String, network_id: String) -> Result<String> {
-        Ok(silbato_core::sync::queue_sighting_report(
-            &self.inner.vault,
-            &self.inner.inbox,
-            &record_id,
-            &network_id,
-            Utc::now(),
-        )?)
+        Ok(self.inner.report(&record_id, &network_id, Utc::now())?)
     }
 
     /// An export sealed to a recipient's X25519 public key (32 bytes).
     pub fn export_sealed(&self, recipient_public_key: Vec<u8>) -> Result<Vec<u8>> {
-        let key: [u8; 32] =
-            recipient_public_key
-                .try_into()
-                .map_err(|_| SilbatoError::InvalidInput {
-                    reason: "an X25519 public key is 32 bytes".into(),
-                })?;
+        let key: [u8; 32] = recipient_public_key.try_into().map_err(|_| {
+            SilbatoError::invalid_argument("ffi.key_length", "an X25519 public key is 32 bytes")
+        })?;
         let target = silbato_core::vault::export::ExportTarget::SealedTo(
             silbato_core::seal::SealPublicKey::from_bytes(key),
         );
-        Ok(self.inner.vault.export(&target)?)
+        Ok(self.inner.vault().export(&target)?)
     }
 
     /// Panic wipe. The know-your-rights cards keep working.
     pub fn wipe(&self) -> Result<u64> {
-        Ok(self.inner.vault.wipe()?.elapsed_ms)
+        Ok(self.inner.wipe()?.elapsed_ms)
     }
 }
 
 /// The family's alert inbox, places and networks.
 #[derive(uniffi::Object)]
 pub struct AlertInbox {
-    inner: Arc<Inner>,
+    inner: Arc<App>,
 }
 
 #[uniffi::export]
@@ -381,7 +303,7 @@ impl AlertInbox {
     ) -> Result<NetworkItem> {
         let r = self
             .inner
-            .inbox
+            .inbox()
             .install_network(&profile, fingerprint.as_deref())?;
         self.network(r.network_id)
     }
@@ -396,13 +318,13 @@ impl AlertInbox {
     }
 
     pub fn confirm_network(&self, id: String, fingerprint: String) -> Result<()> {
-        Ok(self.inner.inbox.confirm_network(&id, &fingerprint)?)
+        Ok(self.inner.inbox().confirm_network(&id, &fingerprint)?)
     }
 
     pub fn networks(&self) -> Result<Vec<NetworkItem>> {
         Ok(self
             .inner
-            .inbox
+            .inbox()
             .networks()?
             .into_iter()
             .map(|n| NetworkItem {
@@ -418,13 +340,17 @@ impl AlertInbox {
     }
 
     pub fn ingest_alert(&self, envelope: Vec<u8>) -> Result<IngestResult> {
-        Ok(self.inner.inbox.ingest(&envelope, Utc::now())?.into())
+        Ok(self.inner.inbox().ingest(&envelope, Utc::now())?.into())
     }
 
     /// Hands over a push payload from FCM, APNs or UnifiedPush; says what to show.
     pub fn ingest_push(&self, payload: Vec<u8>, lang: String) -> Result<PushResult> {
         Ok(
-            match self.inner.inbox.ingest_push(&payload, &lang, Utc::now())? {
+            match self
+                .inner
+                .inbox()
+                .ingest_push(&payload, &lang, Utc::now())?
+            {
                 PushOutcome::SyncNeeded => PushResult {
                     sync_needed: true,
                     ingest: None,
@@ -447,7 +373,7 @@ impl AlertInbox {
     pub fn active(&self, lang: String, limit: u32) -> Result<Vec<AlertItem>> {
         Ok(self
             .inner
-            .inbox
+            .inbox()
             .active(
                 &lang,
                 Utc::now(),
@@ -461,7 +387,7 @@ impl AlertInbox {
     pub fn history(&self, lang: String, limit: u32) -> Result<Vec<AlertItem>> {
         Ok(self
             .inner
-            .inbox
+            .inbox()
             .history(
                 &lang,
                 Utc::now(),
@@ -473,15 +399,15 @@ impl AlertInbox {
     }
 
     pub fn alert(&self, id: String, lang: String) -> Result<AlertItem> {
-        Ok(self.inner.inbox.alert(&id, &lang, Utc::now())?.into())
+        Ok(self.inner.inbox().alert(&id, &lang, Utc::now())?.into())
     }
 
     pub fn unread_count(&self) -> Result<u64> {
-        Ok(self.inner.inbox.unread_count(Utc::now())?)
+        Ok(self.inner.inbox().unread_count(Utc::now())?)
     }
 
     pub fn mark_read(&self, id: String) -> Result<()> {
-        Ok(self.inner.inbox.mark_read(&id)?)
+        Ok(self.inner.inbox().mark_read(&id)?)
     }
 
     pub fn add_place(
@@ -493,7 +419,7 @@ impl AlertInbox {
     ) -> Result<PlaceItem> {
         Ok(self
             .inner
-            .inbox
+            .inbox()
             .add_place(&label, latitude, longitude, radius_m)?
             .into())
     }
@@ -501,7 +427,7 @@ impl AlertInbox {
     pub fn places(&self) -> Result<Vec<PlaceItem>> {
         Ok(self
             .inner
-            .inbox
+            .inbox()
             .places()?
             .into_iter()
             .map(Into::into)
@@ -509,32 +435,32 @@ impl AlertInbox {
     }
 
     pub fn remove_place(&self, id: String) -> Result<()> {
-        Ok(self.inner.inbox.remove_place(&id)?)
+        Ok(self.inner.inbox().remove_place(&id)?)
     }
 
     pub fn follow_region(&self, code: String) -> Result<()> {
-        Ok(self.inner.inbox.follow_region(&code)?)
+        Ok(self.inner.inbox().follow_region(&code)?)
     }
 
     pub fn followed_regions(&self) -> Result<Vec<String>> {
-        Ok(self.inner.inbox.followed_regions()?)
+        Ok(self.inner.inbox().followed_regions()?)
     }
 
     /// The device's push public key (32 bytes): what a hub subscription carries.
     pub fn push_public_key(&self) -> Result<Vec<u8>> {
-        Ok(self.inner.inbox.push_public_key()?.as_bytes().to_vec())
+        Ok(self.inner.inbox().push_public_key()?.as_bytes().to_vec())
     }
 
     pub fn set_headline_in_notifications(&self, on: bool) -> Result<()> {
-        Ok(self.inner.inbox.set_headline_in_notifications(on)?)
+        Ok(self.inner.inbox().set_headline_in_notifications(on)?)
     }
 
     pub fn headline_in_notifications(&self) -> Result<bool> {
-        Ok(self.inner.inbox.headline_in_notifications()?)
+        Ok(self.inner.inbox().headline_in_notifications()?)
     }
 
     pub fn unfollow_region(&self, code: String) -> Result<()> {
-        Ok(self.inner.inbox.unfollow_region(&code)?)
+        Ok(self.inner.inbox().unfollow_region(&code)?)
     }
 
     /// Registers this device's push endpoint (provider: webpush, fcm or apns) with a hub — or with
@@ -546,22 +472,9 @@ impl AlertInbox {
         regions: Vec<String>,
         hub_url: Option<String>,
     ) -> Result<()> {
-        let provider = match provider.as_str() {
-            "webpush" | "unifiedpush" => silbato_core::protocol::PushProvider::Webpush,
-            "fcm" => silbato_core::protocol::PushProvider::Fcm,
-            "apns" => silbato_core::protocol::PushProvider::Apns,
-            _ => {
-                return Err(SilbatoError::InvalidInput {
-                    reason: "provider is webpush, fcm or apns".into(),
-                });
-            }
-        };
-        let sub =
-            silbato_core::sync::subscription_for(&self.inner.inbox, provider, &endpoint, &regions)?;
-        let hubs = self.inner.hubs(hub_url)?;
-        for h in hubs {
-            HubClient::new(SyncConfig::new(&h))?.subscribe(&sub)?;
-        }
+        let provider = silbato_core::app::push_provider(&provider)?;
+        self.inner
+            .subscribe_push(provider, &endpoint, &regions, hub_url.as_deref())?;
         Ok(())
     }
 }
@@ -572,8 +485,10 @@ impl AlertInbox {
         self.networks()?
             .into_iter()
             .find(|n| n.id == id)
-            .ok_or(SilbatoError::NotFound {
-                what: "network".into(),
+            .ok_or_else(|| {
+                SilbatoError::from(silbato_core::Error::NotFound {
+                    what: silbato_core::error::Missing::Network,
+                })
             })
     }
 }
@@ -581,5 +496,5 @@ impl AlertInbox {
 /// The data directory the core was opened on (for the shells' backup exclusion).
 #[uniffi::export]
 pub fn data_dir_of(silbato: Arc<Silbato>) -> String {
-    silbato.inner.dir.to_string_lossy().into_owned()
+    silbato.inner.data_dir().to_string_lossy().into_owned()
 }

@@ -120,9 +120,10 @@ pub(crate) fn ms(t: &DateTime<Utc>) -> i64 {
 pub(crate) fn from_ms(v: i64) -> Result<DateTime<Utc>> {
     Utc.timestamp_millis_opt(v)
         .single()
-        .ok_or(SilbatoError::InvalidInput {
-            reason: "time out of range".into(),
-        })
+        .ok_or(SilbatoError::invalid_argument(
+            "ffi.time_out_of_range",
+            "time out of range",
+        ))
 }
 
 #[derive(Debug, Clone, uniffi::Record)]
@@ -355,9 +356,10 @@ impl SightingInput {
             }),
             (None, None) => None,
             _ => {
-                return Err(SilbatoError::InvalidInput {
-                    reason: "give both latitude and longitude, or neither".into(),
-                });
+                return Err(SilbatoError::invalid_argument(
+                    "ffi.half_a_location",
+                    "give both latitude and longitude, or neither",
+                ));
             }
         };
         s.place = self.place;
@@ -562,4 +564,19 @@ pub struct SyncSummary {
     pub reports_pending: u64,
     pub failures: Vec<String>,
     pub retryable: bool,
+}
+
+impl From<&silbato_core::app::SyncOutcome> for SyncSummary {
+    fn from(o: &silbato_core::app::SyncOutcome) -> Self {
+        SyncSummary {
+            alerts_accepted: o.alerts_accepted(),
+            reports_sent: o.reports_sent(),
+            reports_pending: o.reports_pending(),
+            failures: o
+                .failures()
+                .map(|f| format!("{}: {}", f.step, f.error))
+                .collect(),
+            retryable: o.retryable(),
+        }
+    }
 }

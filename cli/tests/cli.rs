@@ -209,12 +209,11 @@ fn silbato_stdin(data: &Path, args: &[&str], stdin: &str) -> Run {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // A command that refuses before reading its input exits and closes the pipe; that refusal is
+    // what the caller asserts on, so a broken pipe here is not the test's failure.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     Run {
         out: child.wait_with_output().unwrap(),
     }
@@ -718,10 +717,51 @@ fn organizer_network_dispatchers_and_a_family_inbox() {
     assert_eq!(huge.code(), 1);
 }
 
+/// The hub binary `silbato demo` runs: the one beside `silbato` in the target directory.
+/// `cargo test` builds it with the workspace, but `cargo test -p silbato` builds only this
+/// package's binaries, so it is built here when missing.
+fn hub_bin() -> PathBuf {
+    let silbato = Path::new(env!("CARGO_BIN_EXE_silbato"));
+    let hub = silbato.with_file_name(format!("silbato-hub{}", std::env::consts::EXE_SUFFIX));
+    if !hub.is_file() {
+        let profile = match silbato.parent().and_then(Path::file_name) {
+            Some(dir) if dir != "debug" => dir.to_string_lossy().into_owned(),
+            _ => "dev".to_owned(),
+        };
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "silbato-hub",
+                "--profile",
+                &profile,
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build -p silbato-hub failed");
+    }
+    assert!(
+        hub.is_file(),
+        "no silbato-hub beside silbato: cargo build -p silbato-hub"
+    );
+    hub
+}
+
 #[test]
 fn the_demo_walks_the_three_journeys() {
     let dir = tempfile::tempdir().unwrap();
-    let run = silbato(dir.path(), &["demo", "--json"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_silbato"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["demo", "--json"])
+        .env_remove("SILBATO_DATA_DIR")
+        .env("SILBATO_HUB_BIN", hub_bin())
+        .env("LANG", "en_US.UTF-8")
+        .output()
+        .unwrap();
+    let run = Run { out };
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let out = run.json();
     assert_eq!(out["ok"], true);

@@ -15,7 +15,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -23,110 +22,57 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
-use silbato_core::crypto::SigningKey;
-use silbato_core::envelope;
-use silbato_core::inbox::alert::{
-    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
-};
-use silbato_core::inbox::geo::{Circle, Point};
+use silbato_core::inbox::alert::{Alert, Category, Severity, sign_alert};
 use silbato_core::inbox::{Inbox, IngestOutcome};
 use silbato_core::keys::FileKeyStore;
-use silbato_core::network::{AlertPolicy, DispatcherKey, NETWORK_KIND, NetworkProfile};
+use silbato_testkit::{AlertBuilder, DispatcherSpec, NetworkBuilder, TestNetwork};
 
-struct Net {
-    root: SigningKey,
-    d1: SigningKey,
-    d2: SigningKey,
-}
-
-fn net() -> Net {
-    Net {
-        root: SigningKey::generate().unwrap(),
-        d1: SigningKey::generate().unwrap(),
-        d2: SigningKey::generate().unwrap(),
-    }
-}
-
-fn profile_bytes(n: &Net) -> (Vec<u8>, String) {
-    let now = Utc::now();
-    let d = |k: &SigningKey, name: &str| DispatcherKey {
-        key: k.public_key(),
-        name: name.into(),
-        valid_from: now - Duration::days(400),
-        valid_until: now + Duration::days(30),
-        seal_key: None,
-    };
-    let p = NetworkProfile {
-        format: 1,
-        network_id: "bench".into(),
-        name: "Bench Network".into(),
-        version: 1,
-        issued: now.date_naive(),
-        hub_url: "https://hub.example.org".into(),
-        regions: vec![],
-        root_keys: vec![n.root.public_key()],
-        publisher_keys: vec![],
-        dispatcher_keys: vec![d(&n.d1, "A"), d(&n.d2, "B")],
-        alert_policy: AlertPolicy::default(),
-        hotlines: vec![],
-    };
-    (
-        envelope::seal(NETWORK_KIND, &serde_json::to_vec(&p).unwrap(), &[&n.root]).unwrap(),
-        p.fingerprint(),
-    )
+/// The `bench` network: no regions or publishers, dispatchers A and B valid over the past 400
+/// days (the history spans a year) and the next 30.
+fn net() -> TestNetwork {
+    NetworkBuilder::new("bench")
+        .name("Bench Network")
+        .now(Utc::now())
+        .regions(vec![])
+        .publishers(0)
+        .dispatchers(0)
+        .dispatcher(DispatcherSpec::new("A"))
+        .dispatcher(DispatcherSpec::new("B"))
+        .dispatcher_window(-Duration::days(400), Duration::days(30))
+        .without_seal_keys()
+        .build()
 }
 
 fn alert(i: u64, sent: DateTime<Utc>, expires: DateTime<Utc>) -> Alert {
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: format!("Checkpoint reported on Western Ave #{i}"),
-            description: Some(
-                "Several unmarked vehicles and agents in vests stopping cars.".into(),
-            ),
-            instruction: Some("Avoid the area; if stopped, you may stay silent.".into()),
-        },
-    );
-    info.insert(
-        "es".into(),
-        AlertText {
-            headline: format!("Retén reportado en Western Ave #{i}"),
-            description: None,
-            instruction: None,
-        },
-    );
     let lat = 41.70 + (i % 300) as f64 * 0.001;
     let lon = -87.80 + (i % 211) as f64 * 0.001;
-    Alert {
-        format: 1,
-        id: format!("bench-{i}"),
-        network: "bench".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Checkpoint,
-        severity: [Severity::Extreme, Severity::Severe, Severity::Moderate][(i % 3) as usize],
-        urgency: Urgency::Immediate,
-        certainty: Certainty::Observed,
-        sent,
-        expires,
-        area: Area {
-            circles: vec![Circle {
-                center: Point { lat, lon },
-                radius_m: 600.0,
-            }],
-            polygons: vec![],
-            regions: vec!["US-IL-CHI".into()],
-        },
-        info,
-        hotline: None,
-    }
+    AlertBuilder::new(&format!("bench-{i}"))
+        .network("bench")
+        .category(Category::Checkpoint)
+        .severity([Severity::Extreme, Severity::Severe, Severity::Moderate][(i % 3) as usize])
+        .sent_at(sent)
+        .expires_at(expires)
+        .clear_area()
+        .circle(lat, lon, 600.0)
+        .region("US-IL-CHI")
+        .text("en", &format!("Checkpoint reported on Western Ave #{i}"))
+        .description(
+            "en",
+            Some("Several unmarked vehicles and agents in vests stopping cars."),
+        )
+        .instruction(
+            "en",
+            Some("Avoid the area; if stopped, you may stay silent."),
+        )
+        .text("es", &format!("Retén reportado en Western Ave #{i}"))
+        .build()
 }
 
-fn open(dir: &std::path::Path, n: &Net) -> Inbox {
+fn open(dir: &std::path::Path, n: &TestNetwork) -> Inbox {
     let inbox = Inbox::open(dir, &FileKeyStore::new(dir)).unwrap();
-    let (bytes, fp) = profile_bytes(n);
-    inbox.install_network(&bytes, Some(&fp)).unwrap();
+    inbox
+        .install_network(&n.envelope, Some(&n.fingerprint()))
+        .unwrap();
     inbox
 }
 
@@ -138,7 +84,7 @@ fn ingest(c: &mut Criterion) {
         .map(|i| {
             sign_alert(
                 &alert(i, now - Duration::minutes(1), now + Duration::hours(2)),
-                &[&n.d1, &n.d2],
+                &n.dispatcher_signers(2),
             )
             .unwrap()
         })
@@ -271,8 +217,11 @@ fn build(dir: &Path, shape: Shape) {
                 }
                 window = w;
                 batch.push(
-                    sign_alert(&alert(i, sent, sent + Duration::hours(2)), &[&n.d1, &n.d2])
-                        .unwrap(),
+                    sign_alert(
+                        &alert(i, sent, sent + Duration::hours(2)),
+                        &n.dispatcher_signers(2),
+                    )
+                    .unwrap(),
                 );
             }
             if !batch.is_empty() {
@@ -285,7 +234,7 @@ fn build(dir: &Path, shape: Shape) {
                     .iter()
                     .map(|&i| {
                         let a = alert(i, now - Duration::minutes(30), now + Duration::hours(2));
-                        sign_alert(&a, &[&n.d1, &n.d2]).unwrap()
+                        sign_alert(&a, &n.dispatcher_signers(2)).unwrap()
                     })
                     .collect();
                 tx.send((batch, now)).unwrap();

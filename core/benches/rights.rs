@@ -6,8 +6,6 @@
 //! collects the figures into `docs/benchmarks.md`; `SILBATO_BENCH_QUICK=1` searches 100 and 1,000.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 mod support;
 
 use std::hint::black_box;
@@ -17,6 +15,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use silbato_core::crypto::SigningKey;
 use silbato_core::rights::{RightsLibrary, SearchOptions, sign_pack};
+use silbato_testkit::pack::{pack, pack_cards};
 
 /// Name (a path segment of criterion's output), query, language.
 const QUERIES: &[(&str, &str, Option<&str>)] = &[
@@ -52,7 +51,7 @@ fn corpus(dir: &std::path::Path, translations: usize) -> RightsLibrary {
     let mut installed = 0;
     for (n, start) in (0..cards).step_by(CARDS_PER_PACK).enumerate() {
         let end = (start + CARDS_PER_PACK).min(cards);
-        let pack = common::pack_cards(&format!("generated-{n}"), 1, start..end, 1);
+        let pack = pack_cards(&format!("generated-{n}"), 1, start..end, 1);
         installed += pack.translation_count();
         lib.install_pack(&sign_pack(&pack, &key).unwrap()).unwrap();
     }
@@ -133,7 +132,7 @@ fn cold_open(c: &mut Criterion) {
 
 fn install(c: &mut Criterion) {
     let key = SigningKey::generate().unwrap();
-    let file = sign_pack(&common::pack("generated", 1, 1_000, 1), &key).unwrap();
+    let file = sign_pack(&pack("generated", 1, 1_000, 1), &key).unwrap();
     let mut group = c.benchmark_group("rights_install");
     group.sample_size(10);
     group.throughput(criterion::Throughput::Bytes(file.len() as u64));

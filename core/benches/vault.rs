@@ -25,7 +25,8 @@ use silbato_core::keys::{KdfParams, Passphrase};
 use silbato_core::vault::{
     Activity, Agency, Confidence, Location, Sighting, Vault, VaultConfig, Vehicle,
 };
-use silbato_core::watchlist::{WatchEntry, WatchlistPayload, Watchlists, sign_watchlist};
+use silbato_core::watchlist::{Watchlists, sign_watchlist};
+use silbato_testkit::WatchlistBuilder;
 
 /// Distinct records the insert benchmarks cycle through.
 const RECORDS: usize = 1_000;
@@ -161,36 +162,14 @@ fn list(c: &mut Criterion) {
 fn plates(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let key = SigningKey::generate().unwrap();
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let alphabet = b"ABCDEFGHJKLMNPRTUVWXY0123456789";
-    let entries = (0..50_000)
-        .map(|_| {
-            let plate: String = (0..7)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    alphabet[(x % alphabet.len() as u64) as usize] as char
-                })
-                .collect();
-            WatchEntry {
-                plate,
-                state: Some("IL".into()),
-                description: None,
-                last_seen: None,
-            }
-        })
-        .collect::<Vec<_>>();
-    let probe_full = entries[31_337].plate.clone();
+    let list = WatchlistBuilder::new()
+        .publisher("net")
+        .list_id("plates")
+        .issued(Utc::now().date_naive())
+        .generated(50_000, Some("IL"))
+        .build();
+    let probe_full = list.entries[31_337].plate.clone();
     let probe_partial = probe_full[1..6].to_owned();
-    let list = WatchlistPayload {
-        format: 1,
-        publisher: "net".into(),
-        list_id: "plates".into(),
-        version: 1,
-        issued: Utc::now().date_naive(),
-        entries,
-    };
     let lists = Watchlists::open(dir.path()).unwrap();
     lists
         .install(

@@ -18,6 +18,8 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::crypto::{aead_open, aead_seal, b64_decode, b64_encode, random_fill, sha256};
 use crate::error::{Error, Result};
 
+pub use crate::error::KeyStoreError;
+
 /// A random 256-bit data key. Zeroized when dropped.
 pub struct DataKey(Zeroizing<[u8; 32]>);
 
@@ -127,17 +129,6 @@ impl KdfParams {
             .map_err(|_| Error::Crypto)?;
         Ok(out)
     }
-}
-
-/// Why a platform key store call failed. Implementations must not put secrets in here.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyStoreError {
-    #[error("the platform key store is not available")]
-    Unavailable,
-    #[error("the platform key store refused the operation")]
-    Refused,
-    #[error("the platform key store has no key under that label")]
-    NotFound,
 }
 
 /// The platform's hardware-backed key store, implemented by the shells (Android Keystore, iOS
@@ -305,7 +296,7 @@ impl KeyFile {
 
     /// Replaces the file atomically: a crash leaves the old file or the new one, never half.
     fn write(&self, doc: &KeyFileDoc) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(doc).map_err(|_| Error::Crypto)?;
+        let bytes = serde_json::to_vec_pretty(doc).map_err(|_| Error::Encode)?;
         let tmp = self.path.with_extension("keys.tmp");
         {
             let mut opts = fs::OpenOptions::new();

@@ -14,8 +14,8 @@ use std::sync::Once;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
+use reqwest::{StatusCode, Url};
 use serde::Serialize;
 
 use crate::crypto::{SigningKey, random_fill};
@@ -26,6 +26,8 @@ use crate::protocol::{
 };
 use crate::rights::RightsLibrary;
 use crate::watchlist::Watchlists;
+
+pub use crate::error::SyncError;
 
 /// How a device talks to a hub.
 #[derive(Debug, Clone)]
@@ -114,13 +116,7 @@ impl SyncReport {
     }
 
     fn fail(&mut self, step: &str, e: &Error) {
-        let retryable = matches!(
-            e,
-            Error::Network {
-                retryable: true,
-                ..
-            }
-        );
+        let retryable = e.is_retryable();
         self.failures.push(SyncFailure {
             step: step.to_owned(),
             error: e.to_string(),
@@ -133,8 +129,8 @@ impl SyncReport {
     }
 }
 
-fn net(reason: &'static str, retryable: bool) -> Error {
-    Error::Network { reason, retryable }
+fn net(e: SyncError) -> Error {
+    e.into()
 }
 
 static PROVIDER: Once = Once::new();
@@ -167,6 +163,8 @@ impl rustls::crypto::KeyProvider for NoClientKeys {
 pub struct HubClient {
     http: Client,
     config: SyncConfig,
+    /// `config.hub_url`, parsed and checked once (`protocol::checked_url`).
+    base: Url,
 }
 
 struct Fetched {
@@ -177,7 +175,13 @@ struct Fetched {
 }
 
 impl HubClient {
+    /// Fails with `ProtocolError::Url` unless the hub URL is https (plain http only to this machine)
+    /// with no user name, password, query or fragment: every request goes to that host.
     pub fn new(config: SyncConfig) -> Result<Self> {
+        let base = protocol::checked_url(&config.hub_url)?;
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(Error::from(SyncError::HubUrlQuery));
+        }
         // ring is the only crypto provider in the app: install it before the first client.
         PROVIDER.call_once(|| {
             let _ = client_provider().install_default();
@@ -187,16 +191,27 @@ impl HubClient {
             .timeout(config.request_timeout)
             .user_agent(concat!("silbato/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|_| net("the HTTP client could not be built", false))?;
-        Ok(HubClient { http, config })
+            .map_err(|_| net(SyncError::Client))?;
+        Ok(HubClient { http, config, base })
     }
 
     pub fn config(&self) -> &SyncConfig {
         &self.config
     }
 
-    fn url(&self, path_and_query: &str) -> String {
-        format!("{}{}", self.config.hub_url, path_and_query)
+    /// The hub URL with `/v1/` and `path`'s segments appended and `query` added, every part
+    /// escaped by the `url` crate.
+    fn url(&self, path: &[&str], query: &[(&str, &str)]) -> Result<Url> {
+        let mut url = self.base.clone();
+        let api = protocol::API_PREFIX.split('/').filter(|s| !s.is_empty());
+        url.path_segments_mut()
+            .map_err(|_| Error::from(SyncError::HubUrlPath))?
+            .pop_if_empty()
+            .extend(api.chain(path.iter().copied()));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
     }
 
     /// Reads a response body, refusing more than `limit` bytes whatever the headers claim.
@@ -211,7 +226,7 @@ impl HubClient {
         let etag = header("etag");
         let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
         if resp.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(net("the hub sent a response larger than allowed", false));
+            return Err(net(SyncError::TooLarge));
         }
         let mut body = Vec::new();
         let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
@@ -220,7 +235,7 @@ impl HubClient {
             .map_err(|e| classify_io(&e))?;
         report.bytes_received += body.len() as u64;
         if body.len() > limit {
-            return Err(net("the hub sent a response larger than allowed", false));
+            return Err(net(SyncError::TooLarge));
         }
         Ok(Fetched {
             status,
@@ -244,11 +259,11 @@ impl HubClient {
     /// GET a signed document with If-None-Match; `None` when it has not changed or is not published.
     fn get_document(
         &self,
-        path: &str,
+        path: &[&str],
         etag: Option<&str>,
         report: &mut SyncReport,
     ) -> Result<DocFetch> {
-        let mut req = self.http.get(self.url(path));
+        let mut req = self.http.get(self.url(path, &[])?);
         if let Some(tag) = etag {
             req = req.header("if-none-match", tag);
         }
@@ -271,26 +286,15 @@ impl HubClient {
         cursor: &str,
         report: &mut SyncReport,
     ) -> Result<AlertsPage> {
-        let mut q = format!(
-            "{}/alerts?after={}&limit={}",
-            protocol::API_PREFIX,
-            urlencode(cursor),
-            self.config.page_limit
-        );
-        for r in regions {
-            q.push_str("&region=");
-            q.push_str(&urlencode(r));
-        }
-        let f = self.send(
-            self.http.get(self.url(&q)),
-            protocol::MAX_ALERTS_PAGE_BYTES,
-            report,
-        )?;
+        let limit = self.config.page_limit.to_string();
+        let mut query = vec![("after", cursor), ("limit", limit.as_str())];
+        query.extend(regions.iter().map(|r| ("region", r.as_str())));
+        let url = self.url(&["alerts"], &query)?;
+        let f = self.send(self.http.get(url), protocol::MAX_ALERTS_PAGE_BYTES, report)?;
         if !f.status.is_success() {
             return Err(status_error(f.status));
         }
-        serde_json::from_slice(&f.body)
-            .map_err(|_| net("the hub sent an alerts page that is not valid", false))
+        serde_json::from_slice(&f.body).map_err(|_| net(SyncError::BadAlertsPage))
     }
 
     /// POSTs one sealed report. `Ok(None)`: accepted; `Ok(Some(secs))`: try again later.
@@ -302,15 +306,15 @@ impl HubClient {
     ) -> Result<Option<Option<u64>>> {
         let req = self
             .http
-            .post(self.url(&format!("{}/reports", protocol::API_PREFIX)))
+            .post(self.url(&["reports"], &[])?)
             .header(protocol::HEADER_IDEMPOTENCY, id)
             .header("content-type", "application/octet-stream")
             .body(sealed.to_vec());
         let f = self.send(req, 64 * 1024, report)?;
         match f.status {
             s if s.is_success() => {
-                let _: ReportReceipt = serde_json::from_slice(&f.body)
-                    .map_err(|_| net("the hub sent a receipt that is not valid", true))?;
+                let _: ReportReceipt =
+                    serde_json::from_slice(&f.body).map_err(|_| net(SyncError::BadReceipt))?;
                 Ok(None)
             }
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
@@ -325,10 +329,10 @@ impl HubClient {
     pub fn subscribe(&self, sub: &PushSubscription) -> Result<()> {
         sub.validate()?;
         let mut report = SyncReport::new();
-        let body = serde_json::to_vec(sub).map_err(|_| Error::Crypto)?;
+        let body = serde_json::to_vec(sub).map_err(|_| Error::Encode)?;
         let req = self
             .http
-            .post(self.url(&format!("{}/push/subscriptions", protocol::API_PREFIX)))
+            .post(self.url(&["push", "subscriptions"], &[])?)
             .header("content-type", "application/json")
             .body(body);
         let f = self.send(req, 64 * 1024, &mut report)?;
@@ -344,13 +348,12 @@ impl HubClient {
         let mut report = SyncReport::new();
         let req = self
             .http
-            .post(self.url(&format!("{}/alerts", protocol::API_PREFIX)))
+            .post(self.url(&["alerts"], &[])?)
             .header("content-type", "application/json")
             .body(envelope.to_vec());
         let f = self.send(req, 64 * 1024, &mut report)?;
         if f.status.is_success() {
-            serde_json::from_slice(&f.body)
-                .map_err(|_| net("the hub sent a response that is not valid", false))
+            serde_json::from_slice(&f.body).map_err(|_| net(SyncError::BadResponse))
         } else {
             Err(hub_refusal(f.status, &f.body))
         }
@@ -364,13 +367,15 @@ impl HubClient {
         now: DateTime<Utc>,
     ) -> Result<ReportsPage> {
         let mut report = SyncReport::new();
+        // A sealed report is up to 512 KiB: ten fit well inside the page limit.
+        let url = self.url(&["reports"], &[("after", cursor), ("limit", "10")])?;
+        // What the hub checks the signature against: the API path and the query as sent.
         let pq = format!(
-            // A sealed report is up to 512 KiB: ten fit well inside the page limit.
-            "{}/reports?after={}&limit=10",
+            "{}/reports?{}",
             protocol::API_PREFIX,
-            urlencode(cursor)
+            url.query().unwrap_or_default()
         );
-        let mut req = self.http.get(self.url(&pq));
+        let mut req = self.http.get(url);
         for (name, value) in protocol::sign_request(key, "GET", &pq, b"", now) {
             req = req.header(name, value);
         }
@@ -378,8 +383,7 @@ impl HubClient {
         if !f.status.is_success() {
             return Err(hub_refusal(f.status, &f.body));
         }
-        serde_json::from_slice(&f.body)
-            .map_err(|_| net("the hub sent a reports page that is not valid", false))
+        serde_json::from_slice(&f.body).map_err(|_| net(SyncError::BadReportsPage))
     }
 }
 
@@ -392,62 +396,42 @@ enum DocFetch {
     },
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn classify(e: &reqwest::Error) -> Error {
     if e.is_timeout() {
-        net("the hub did not answer in time", true)
+        net(SyncError::Timeout)
     } else if e.is_connect() {
-        net("the hub could not be reached", true)
+        net(SyncError::Unreachable)
     } else if e.is_body() || e.is_decode() {
-        net("the hub's response was cut off", true)
+        net(SyncError::CutOff)
     } else {
-        net("the request to the hub failed", true)
+        net(SyncError::RequestFailed)
     }
 }
 
 fn classify_io(e: &std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::TimedOut {
-        net("the hub did not answer in time", true)
+        net(SyncError::Timeout)
     } else {
-        net("the hub's response was cut off", true)
+        net(SyncError::CutOff)
     }
 }
 
 fn status_error(s: StatusCode) -> Error {
     if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() {
-        net("the hub is busy or failing; try later", true)
+        net(SyncError::Busy)
     } else if s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN {
-        net("the hub refused: not authorised", false)
+        net(SyncError::Unauthorized)
     } else {
-        net("the hub refused the request", false)
+        net(SyncError::Refused)
     }
 }
 
 /// A hub's refusal of something a dispatcher sent, with the hub's stable error code.
 fn hub_refusal(s: StatusCode, body: &[u8]) -> Error {
     match serde_json::from_slice::<protocol::ErrorBody>(body).map(|b| b.error) {
-        Ok(code) if code == "rejected" => net(
-            "the hub rejected it: it does not meet the network's rules",
-            false,
-        ),
-        Ok(code) if code == "conflict" => {
-            net("the hub already has a different alert with this id", false)
-        }
-        Ok(code) if code == "unauthorized" => net(
-            "the hub refused: not signed by a dispatcher of this network",
-            false,
-        ),
+        Ok(code) if code == "rejected" => net(SyncError::Rejected),
+        Ok(code) if code == "conflict" => net(SyncError::Conflict),
+        Ok(code) if code == "unauthorized" => net(SyncError::NotADispatcher),
         _ => status_error(s),
     }
 }
@@ -490,7 +474,7 @@ pub fn sync(client: &HubClient, targets: &SyncTargets<'_>, now: DateTime<Utc>) -
         inbox,
         &hub,
         "network",
-        &format!("{}/network", protocol::API_PREFIX),
+        &["network"],
         &mut report,
         |bytes| {
             match inbox.install_network(bytes, None) {
@@ -513,13 +497,12 @@ pub fn sync(client: &HubClient, targets: &SyncTargets<'_>, now: DateTime<Utc>) -
         .map(|p| p.into_iter().map(|p| p.pack_id).collect())
         .unwrap_or_default();
     for id in pack_ids {
-        let path = format!("{}/packs/{}", protocol::API_PREFIX, urlencode(&id));
         let outcome = fetch_doc(
             client,
             inbox,
             &hub,
             &format!("pack:{id}"),
-            &path,
+            &["packs", &id],
             &mut report,
             |bytes| {
                 match targets.rights.install_pack_trusting(bytes, &trusted) {
@@ -541,7 +524,7 @@ pub fn sync(client: &HubClient, targets: &SyncTargets<'_>, now: DateTime<Utc>) -
         inbox,
         &hub,
         "watchlist",
-        &format!("{}/watchlist", protocol::API_PREFIX),
+        &["watchlist"],
         &mut report,
         |bytes| {
             let mut keys: HashSet<_> = trusted.clone();
@@ -577,7 +560,7 @@ fn fetch_doc(
     inbox: &Inbox,
     hub: &str,
     name: &str,
-    path: &str,
+    path: &[&str],
     report: &mut SyncReport,
     install: impl FnOnce(&[u8]) -> Result<Option<u64>>,
 ) -> DocOutcome {
@@ -633,10 +616,7 @@ fn pull_alerts(
         let page = client.alerts_page(&regions, &cursor, report)?;
         let mut envelopes = Vec::with_capacity(page.alerts.len());
         for a in &page.alerts {
-            envelopes.push(
-                protocol::unb64(a)
-                    .ok_or_else(|| net("the hub sent an alert that is not valid base64", false))?,
-            );
+            envelopes.push(protocol::unb64(a).ok_or_else(|| net(SyncError::BadBase64))?);
         }
         // The page's alerts and the new cursor commit together.
         for outcome in inbox.ingest_page(&envelopes, now, &key, &page.next)? {
@@ -655,7 +635,7 @@ fn pull_alerts(
 }
 
 fn send_outbox(client: &HubClient, inbox: &Inbox, now: DateTime<Utc>, report: &mut SyncReport) {
-    let due = match inbox.due_reports(now) {
+    let due = match inbox.due_reports(&client.config.hub_url, now) {
         Ok(d) => d,
         Err(e) => return report.fail("outbox", &e),
     };
@@ -680,13 +660,7 @@ fn send_outbox(client: &HubClient, inbox: &Inbox, now: DateTime<Utc>, report: &m
                 let _ = inbox.report_deferred(&id, next, "hub_busy");
             }
             Err(e) => {
-                let retryable = matches!(
-                    e,
-                    Error::Network {
-                        retryable: true,
-                        ..
-                    }
-                );
+                let retryable = e.is_retryable();
                 // A permanent refusal stays in the outbox for the user to see, not retried.
                 let next = if retryable {
                     now + chrono::Duration::from_std(backoff(
@@ -718,9 +692,7 @@ pub fn queue_sighting_report(
     let profile = inbox.network(network_id)?;
     let recipients = protocol::report_recipients(&profile, now);
     if recipients.is_empty() {
-        return Err(Error::InvalidInput {
-            reason: "this network lists no dispatcher who can receive reports",
-        });
+        return Err(Error::from(SyncError::NoReportRecipients));
     }
     let record = vault.record(record_id)?;
     let report = protocol::Report {
@@ -733,9 +705,7 @@ pub fn queue_sighting_report(
     };
     let sealed = protocol::seal_report(&report, &recipients)?;
     if sealed.len() > protocol::MAX_REPORT_BYTES {
-        return Err(Error::InvalidInput {
-            reason: "this record is too large to report; shorten its notes",
-        });
+        return Err(Error::from(SyncError::ReportTooLarge));
     }
     inbox.queue_report(&profile.network_id, &sealed, now)
 }
@@ -783,8 +753,51 @@ mod tests {
     }
 
     #[test]
-    fn urlencoding() {
-        assert_eq!(urlencode("US-IL-CHI"), "US-IL-CHI");
-        assert_eq!(urlencode("a b&c"), "a%20b%26c");
+    fn request_urls_are_built_and_escaped_by_the_url_crate() {
+        let client = HubClient::new(SyncConfig::new("https://hub.example.org/")).unwrap();
+        assert_eq!(
+            client
+                .url(&["alerts"], &[("after", "0"), ("region", "a b&c")])
+                .unwrap()
+                .as_str(),
+            "https://hub.example.org/v1/alerts?after=0&region=a+b%26c"
+        );
+        assert_eq!(
+            client.url(&["packs", "../network"], &[]).unwrap().as_str(),
+            "https://hub.example.org/v1/packs/..%2Fnetwork"
+        );
+        let under = HubClient::new(SyncConfig::new("http://127.0.0.1:9/hub/")).unwrap();
+        assert_eq!(
+            under.url(&["network"], &[]).unwrap().as_str(),
+            "http://127.0.0.1:9/hub/v1/network"
+        );
+    }
+
+    #[test]
+    fn hub_urls_with_userinfo_or_plain_http_elsewhere_are_refused() {
+        for bad in [
+            "http://localhost:1@evil.example",
+            "https://user:pw@hub.example.org",
+            "http://hub.example.org",
+            "https://hub.example.org/?x=1",
+            "hub.example.org",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    HubClient::new(SyncConfig::new(bad)),
+                    Err(Error::Protocol(silbato_proto::protocol::ProtocolError::Url)
+                        | Error::Sync(SyncError::HubUrlQuery))
+                ),
+                "{bad}"
+            );
+        }
+        for good in [
+            "https://hub.example.org",
+            "http://[::1]:8080",
+            "http://localhost",
+        ] {
+            assert!(HubClient::new(SyncConfig::new(good)).is_ok(), "{good}");
+        }
     }
 }

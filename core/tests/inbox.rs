@@ -3,124 +3,79 @@
 //! notification may say.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 use silbato_core::crypto::SigningKey;
 use silbato_core::envelope::{self, add_signature};
 use silbato_core::inbox::alert::{
-    ALERT_KIND, Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
+    ALERT_KIND, Alert, Area, Category, Certainty, MsgType, Severity, sign_alert,
 };
 use silbato_core::inbox::geo::{Circle, Point};
 use silbato_core::inbox::push::{PushOutcome, seal_for_device, wake_payload};
 use silbato_core::inbox::{AlertStatus, Inbox, IngestOutcome, Rejection, Relevance};
 use silbato_core::keys::FileKeyStore;
-use silbato_core::network::{
-    AlertPolicy, DispatcherKey, NETWORK_KIND, NamedKey, NetworkProfile, Region, decode_qr,
-    encode_qr,
-};
+use silbato_core::network::{InstallError, ProfileError};
+use silbato_core::network::{NetworkProfile, decode_qr, encode_qr};
 use silbato_core::{DocKind, Error};
+use silbato_testkit::{AlertBuilder, TestNetwork, sign_profile};
 
+/// The `chi` network of `silbato_testkit` (root, dispatchers Ana and Luis valid from a day ago for
+/// 30 days, no report keys listed, one publisher), its keys taken apart for the tests.
 struct Net {
     root: SigningKey,
     d1: SigningKey,
     d2: SigningKey,
     publisher: SigningKey,
+    profile: NetworkProfile,
 }
 
 impl Net {
     fn new() -> Self {
-        let k = || SigningKey::generate().unwrap();
+        Net::seeded("chi")
+    }
+
+    /// Another party's network under the same id: keys derived from `seed`.
+    fn seeded(seed: &str) -> Self {
+        let TestNetwork {
+            profile,
+            roots,
+            dispatchers,
+            publishers,
+            ..
+        } = TestNetwork::builder()
+            .now(Utc::now())
+            .seed(seed)
+            .without_seal_keys()
+            .build();
+        let [root] = <[SigningKey; 1]>::try_from(roots).unwrap();
+        let [d1, d2] = <[_; 2]>::try_from(dispatchers).unwrap().map(|d| d.signing);
+        let [publisher] = <[SigningKey; 1]>::try_from(publishers).unwrap();
         Net {
-            root: k(),
-            d1: k(),
-            d2: k(),
-            publisher: k(),
+            root,
+            d1,
+            d2,
+            publisher,
+            profile,
         }
     }
 
     fn profile(&self, version: u64) -> NetworkProfile {
-        let now = Utc::now();
-        let dispatcher = |k: &SigningKey, name: &str| DispatcherKey {
-            key: k.public_key(),
-            name: name.into(),
-            valid_from: now - Duration::days(1),
-            valid_until: now + Duration::days(30),
-            seal_key: None,
-        };
-        NetworkProfile {
-            format: 1,
-            network_id: "chi".into(),
-            name: "Chicago Rapid Response".into(),
-            version,
-            issued: now.date_naive(),
-            hub_url: "https://hub.example.org".into(),
-            regions: vec![Region {
-                code: "US-IL-CHI".into(),
-                name: "Chicago".into(),
-                polygon: None,
-            }],
-            root_keys: vec![self.root.public_key()],
-            publisher_keys: vec![NamedKey {
-                key: self.publisher.public_key(),
-                name: "Publisher".into(),
-            }],
-            dispatcher_keys: vec![dispatcher(&self.d1, "Ana"), dispatcher(&self.d2, "Luis")],
-            alert_policy: AlertPolicy::default(),
-            hotlines: vec![],
-        }
+        let mut profile = self.profile.clone();
+        profile.version = version;
+        profile
     }
 
     fn signed(&self, profile: &NetworkProfile, key: &SigningKey) -> Vec<u8> {
-        envelope::seal(NETWORK_KIND, &serde_json::to_vec(profile).unwrap(), &[key]).unwrap()
+        sign_profile(profile, &[key])
     }
 }
 
+/// An alert of `chi` over 47th and Ashland (800 m circle, US-IL-CHI), in English and Spanish,
+/// sent a minute ago and in force for two hours.
 fn alert(id: &str, certainty: Certainty) -> Alert {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: "ICE vans at 47th and Ashland".into(),
-            description: Some("Two vans".into()),
-            instruction: None,
-        },
-    );
-    info.insert(
-        "es".into(),
-        AlertText {
-            headline: "Camionetas de ICE en la 47 y Ashland".into(),
-            description: None,
-            instruction: None,
-        },
-    );
-    Alert {
-        format: 1,
-        id: id.into(),
-        network: "chi".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Raid,
-        severity: Severity::Severe,
-        urgency: Urgency::Immediate,
-        certainty,
-        sent: now - Duration::minutes(1),
-        expires: now + Duration::hours(2),
-        area: Area {
-            circles: vec![Circle {
-                center: Point {
-                    lat: 41.8087,
-                    lon: -87.6656,
-                },
-                radius_m: 800.0,
-            }],
-            polygons: vec![],
-            regions: vec!["US-IL-CHI".into()],
-        },
-        info,
-        hotline: None,
-    }
+    AlertBuilder::new(id)
+        .now(Utc::now())
+        .certainty(certainty)
+        .build()
 }
 
 fn setup() -> (tempfile::TempDir, Inbox, Net) {
@@ -425,11 +380,44 @@ fn profiles_rotate_only_under_the_current_roots() {
             .contains(&net.publisher.public_key())
     );
     // A stranger's profile with the same id is a takeover attempt.
-    let other = Net::new();
+    let other = Net::seeded("other");
     assert!(matches!(
         inbox.install_network(&other.signed(&other.profile(9), &other.root), None),
         Err(Error::UntrustedKey { .. })
     ));
+}
+
+#[test]
+fn a_profile_whose_hub_url_has_userinfo_is_refused() {
+    let (_dir, inbox, net) = setup();
+    for bad in [
+        "http://localhost:1@evil.example/",
+        "https://user:pw@hub.example.org",
+        "https://localhost@evil.example",
+        "http://localhost.evil.example",
+        "http://hub.example.org",
+        "https://hub.example.org/?x=1",
+    ] {
+        let mut profile = net.profile(2);
+        profile.hub_url = bad.into();
+        assert!(profile.validate().is_err(), "{bad}");
+        assert!(
+            matches!(
+                inbox.install_network(&net.signed(&profile, &net.root), None),
+                Err(Error::Profile(ProfileError::HubUrl))
+            ),
+            "{bad}"
+        );
+    }
+    for good in [
+        "http://127.0.0.1:8080",
+        "http://[::1]/",
+        "https://hub.example.org/",
+    ] {
+        let mut profile = net.profile(2);
+        profile.hub_url = good.into();
+        assert!(profile.validate().is_ok(), "{good}");
+    }
 }
 
 #[test]
@@ -657,7 +645,7 @@ fn unconfirmed_and_impostor_networks_cannot_alert() {
     ));
 
     // An impostor listing the real network's dispatcher key is refused at install.
-    let impostor = Net::new();
+    let impostor = Net::seeded("impostor");
     let mut fake = impostor.profile(1);
     fake.network_id = "evil".into();
     fake.dispatcher_keys[0].key = net.d1.public_key();
@@ -666,7 +654,7 @@ fn unconfirmed_and_impostor_networks_cannot_alert() {
             &impostor.signed(&fake, &impostor.root),
             Some(&fake.fingerprint())
         ),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Install(InstallError::ReusedKeys))
     ));
 }
 

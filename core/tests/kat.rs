@@ -11,8 +11,8 @@
 //! | --- | --- | --- |
 //! | RFC 8032 §7.1 (Ed25519) | `SigningKey`, `PublicKey::verify` | — (ring is the only implementation) |
 //! | Wycheproof Ed25519 | `PublicKey::verify` | — |
-//! | RFC 8439 §2.8.2 (ChaCha20-Poly1305) | `aead_open`, `aead_seal` | ring; RustCrypto `chacha20poly1305` (inside `hpke`) |
-//! | Wycheproof ChaCha20-Poly1305 | `aead_open` | ring; RustCrypto `chacha20poly1305` |
+//! | RFC 8439 §2.8.2 (ChaCha20-Poly1305) | `aead_open`, `aead_seal` (RustCrypto `chacha20poly1305`, as inside `hpke`) | ring |
+//! | Wycheproof ChaCha20-Poly1305 | `aead_open` (RustCrypto `chacha20poly1305`) | ring |
 //! | RFC 5869 (HKDF-SHA256), Wycheproof HKDF-SHA256 | via HPKE below | `hkdf` + `sha2` (what `hpke` uses) |
 //! | RFC 9180 A.2.1 (HPKE base, X25519 / HKDF-SHA256 / ChaCha20Poly1305) | `seal::open` | key schedule re-derived here |
 //! | Wycheproof X25519 | `seal::open` (recipient DH), `seal::seal` / `seal_to_many` (zero DH refused) | `x25519-dalek` (what `hpke` uses) |
@@ -31,9 +31,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
-use silbato_core::Error;
 use silbato_core::crypto::{PublicKey, SigningKey, aead_open, aead_seal};
 use silbato_core::keys::{KdfParams, Passphrase};
+use silbato_core::proto::Error;
 use silbato_core::seal::{self, SealError, SealPublicKey, SealSecretKey};
 use wycheproof::TestResult;
 
@@ -50,8 +50,9 @@ fn arr<const N: usize>(s: &str) -> [u8; N] {
     hex(s).try_into().unwrap()
 }
 
-/// ChaCha20-Poly1305 through ring, the implementation behind `aead_seal` / `aead_open` and
-/// `seal_to_many`'s body: returns `ciphertext || tag`.
+/// ChaCha20-Poly1305 through ring (the TLS stack's implementation, not ours: `aead_seal` /
+/// `aead_open` and `seal_to_many`'s body use RustCrypto's, the one inside `hpke`), an independent
+/// second implementation to cross-check against: returns `ciphertext || tag`.
 fn ring_seal(key: &[u8], nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).unwrap());
     let nonce = Nonce::try_assume_unique_for_key(nonce).unwrap();

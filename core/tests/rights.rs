@@ -318,7 +318,9 @@ fn unknown_card_is_not_found() {
     let lib = open(dir.path());
     assert!(matches!(
         lib.card("nope", "en"),
-        Err(Error::NotFound { what: "card" })
+        Err(Error::NotFound {
+            what: silbato_core::error::Missing::Card
+        })
     ));
     assert!(lib.card("silbato-kyr-us/warrants", "en").is_ok());
 }

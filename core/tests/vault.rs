@@ -12,10 +12,13 @@ use chrono::Utc;
 use silbato_core::Error;
 use silbato_core::crypto::{SigningKey, aead_open, aead_seal, random_fill};
 use silbato_core::keys::{KdfParams, KeyStoreError, Passphrase, PlatformKeyStore};
+use silbato_core::proto::media::MediaError;
+use silbato_core::proto::sighting::SightingError;
 use silbato_core::seal::SealSecretKey;
 use silbato_core::vault::export::{ExportTarget, Problem, verify_export};
 use silbato_core::vault::{
-    Activity, Agency, Confidence, Location, Sighting, Vault, VaultConfig, VaultState, Vehicle,
+    Activity, Agency, Confidence, Location, Sighting, Vault, VaultConfig, VaultError, VaultState,
+    Vehicle,
 };
 use silbato_core::watchlist::{WatchEntry, WatchlistPayload, Watchlists, sign_watchlist};
 use zeroize::Zeroizing;
@@ -160,13 +163,13 @@ fn log_list_amend_keep_the_chain_valid() {
     });
     assert!(matches!(
         v.log(bad, &[], None),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Sighting(SightingError::Latitude))
     ));
     let mut future = sighting("future");
     future.observed_at = Utc::now() + chrono::Duration::hours(1);
     assert!(matches!(
         v.log(future, &[], None),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Sighting(SightingError::FutureTime))
     ));
     assert_eq!(v.verify_chain().unwrap().entries, 3);
 }
@@ -412,7 +415,7 @@ fn photos_are_stored_encrypted_and_without_metadata() {
     // Not an image: refused, nothing written.
     assert!(matches!(
         v.log(sighting("x"), &[b"GIF89a".to_vec()], None),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Media(MediaError::UnsupportedFormat))
     ));
     assert_eq!(v.verify_chain().unwrap().entries, 1);
 }
@@ -472,7 +475,7 @@ fn retention_purge_is_recorded_and_the_chain_continues() {
     assert_eq!(v.retention_days().unwrap(), None);
     assert!(matches!(
         v.set_retention_days(Some(0)),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Vault(VaultError::Retention))
     ));
     assert_eq!(
         v.set_retention_days(Some(30)).unwrap().unwrap().purged,
@@ -514,7 +517,7 @@ fn passphrase_change_rewraps_only() {
     ));
     assert!(matches!(
         v.change_passphrase(&pass(PASS), &pass("short")),
-        Err(Error::InvalidInput { .. })
+        Err(Error::Vault(VaultError::PassphraseTooShort))
     ));
     v.change_passphrase(&pass(PASS), &pass("new passphrase"))
         .unwrap();

@@ -4,10 +4,10 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::inbox::alert::Alert;
-use silbato_core::inbox::cap::to_cap;
-use silbato_core::inbox::verify_alert_envelope;
-use silbato_core::network::NetworkProfile;
+use silbato_proto::alert::Alert;
+use silbato_proto::alert::verify_alert_envelope;
+use silbato_proto::cap::to_cap;
+use silbato_proto::network::NetworkProfile;
 
 static PROFILE: OnceLock<NetworkProfile> = OnceLock::new();
 

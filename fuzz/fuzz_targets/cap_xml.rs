@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::inbox::cap::{from_cap, to_cap};
+use silbato_proto::cap::{from_cap, to_cap};
 
 fuzz_target!(|data: &[u8]| {
     match from_cap(&String::from_utf8_lossy(data), "net") {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::vault::media::strip_metadata;
+use silbato_proto::media::strip_metadata;
 
 fuzz_target!(|data: &[u8]| {
     match strip_metadata(data) {

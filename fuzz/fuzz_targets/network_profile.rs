@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::network::{decode_qr, open_profile};
+use silbato_proto::network::{decode_qr, open_profile};
 
 fn check(bytes: &[u8]) {
     match open_profile(bytes) {

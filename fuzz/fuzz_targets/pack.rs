@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::crypto::PublicKey;
-use silbato_core::rights::{inspect_pack, open_pack};
+use silbato_proto::crypto::PublicKey;
+use silbato_proto::pack::{inspect_pack, open_pack};
 
 static PUBLISHER: OnceLock<PublicKey> = OnceLock::new();
 

@@ -1,36 +1,65 @@
-//! Push payloads as FCM, APNs or UnifiedPush hand them over, into a real inbox.
+//! Push payloads as FCM, APNs or UnifiedPush hand them over: decoded, opened with a fixed device
+//! push key, and the alert inside verified against the fixed network profile.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::inbox::Inbox;
+use silbato_proto::alert::verify_alert_envelope;
+use silbato_proto::network::NetworkProfile;
+use silbato_proto::push::{MAX_PUSH_BYTES, PushPayload, decode, open_sealed, wake_payload};
+use silbato_proto::seal::SealSecretKey;
 
-static INBOX: OnceLock<(tempfile::TempDir, Inbox)> = OnceLock::new();
-
-fn inbox() -> &'static Inbox {
-    &INBOX
-        .get_or_init(|| {
-            let dir = silbato_fuzz::scratch_dir("push-");
-            // A copy of the template the push seeds were sealed to, when the seeds were made.
-            let template = silbato_fuzz::push_template_dir();
-            if template.join(silbato_fuzz::TEMPLATE_READY).exists() {
-                silbato_fuzz::copy_flat(&template, dir.path()).expect("copy the template inbox");
-            }
-            let inbox = silbato_fuzz::open_inbox_with_network(dir.path());
-            (dir, inbox)
-        })
-        .1
-}
+static FIXTURE: OnceLock<(SealSecretKey, NetworkProfile)> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let inbox = inbox();
-    match inbox.ingest_push(data, "en", silbato_fuzz::now()) {
-        Ok(outcome) => {
-            let _ = serde_json::to_string(&outcome);
+    let (secret, profile) = FIXTURE.get_or_init(|| {
+        let p = silbato_fuzz::profile();
+        p.validate().expect("the fixed profile is valid");
+        (silbato_fuzz::push_secret(), p)
+    });
+    let sealed = match decode(data) {
+        Ok(PushPayload::Wake) => {
+            assert_eq!(
+                data,
+                wake_payload().as_slice(),
+                "a wake-up carries nothing else"
+            );
+            return;
+        }
+        Ok(PushPayload::SealedAlert(sealed)) => {
+            assert!(
+                data.len() <= MAX_PUSH_BYTES,
+                "decoded a push over the limit"
+            );
+            sealed
         }
         Err(e) => {
             let _ = e.to_string();
+            return;
+        }
+    };
+    let envelope = match open_sealed(secret, sealed) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            let _ = e.to_string();
+            return;
+        }
+    };
+    match verify_alert_envelope(
+        std::slice::from_ref(profile),
+        &envelope,
+        silbato_fuzz::now(),
+    ) {
+        Ok(v) => {
+            assert!(
+                v.alert.validate().is_ok(),
+                "a verified alert does not validate"
+            );
+            assert!(!v.signers.is_empty(), "a verified alert without signers");
+        }
+        Err(r) => {
+            let _ = r.to_string();
         }
     }
 });

@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::protocol::open_report;
-use silbato_core::seal::{self, SealSecretKey};
+use silbato_proto::protocol::open_report;
+use silbato_proto::seal::{self, SealSecretKey};
 
 static SECRET: OnceLock<SealSecretKey> = OnceLock::new();
 

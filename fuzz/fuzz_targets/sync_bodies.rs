@@ -4,13 +4,13 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::inbox::verify_alert_envelope;
-use silbato_core::network::NetworkProfile;
-use silbato_core::protocol::{
+use silbato_proto::alert::verify_alert_envelope;
+use silbato_proto::network::NetworkProfile;
+use silbato_proto::protocol::{
     AlertPosted, AlertsPage, ErrorBody, PushSubscription, ReportReceipt, ReportsPage, open_report,
     unb64,
 };
-use silbato_core::seal::SealSecretKey;
+use silbato_proto::seal::SealSecretKey;
 
 static FIXTURE: OnceLock<(NetworkProfile, SealSecretKey)> = OnceLock::new();
 

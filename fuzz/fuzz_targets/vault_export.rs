@@ -4,8 +4,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::seal::SealSecretKey;
-use silbato_core::vault::export::verify_export;
+use silbato_proto::export::verify_export;
+use silbato_proto::seal::SealSecretKey;
 
 static SECRET: OnceLock<SealSecretKey> = OnceLock::new();
 

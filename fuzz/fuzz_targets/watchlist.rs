@@ -2,12 +2,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use silbato_core::watchlist::{entries_from_csv, open_watchlist};
+use silbato_proto::watchlist::{entries_from_csv, open_watchlist};
 
 fuzz_target!(|data: &[u8]| {
     match open_watchlist(data, |_| true) {
         Ok((payload, _signers)) => {
-            assert!(payload.entries.len() <= silbato_core::watchlist::MAX_ENTRIES)
+            assert!(payload.entries.len() <= silbato_proto::watchlist::MAX_ENTRIES)
         }
         Err(e) => {
             let _ = e.to_string();

@@ -8,17 +8,17 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use silbato_core::Result;
-use silbato_core::crypto::sha256;
-use silbato_core::protocol::{PushProvider, region_matches};
-use silbato_core::seal::SealPublicKey;
-use silbato_core::store::{Store, StoreSpec};
+use silbato_proto::crypto::sha256;
+use silbato_proto::protocol::{PushProvider, region_matches};
+use silbato_proto::seal::SealPublicKey;
+use silbato_store::Result;
+use silbato_store::{Store, StoreSpec};
 
 pub const HUB_DB: &str = "hub.db";
 
 pub const HUB_SPEC: StoreSpec = StoreSpec {
     name: "hub",
-    migrations: silbato_core::migrations!("hub": 1 => "001_init"),
+    migrations: silbato_store::migrations!("hub": 1 => "001_init"),
     // A 201 receipt tells a patroller the report is safe here: it must be on disk first.
     full_sync: true,
     // Deleted reports are overwritten, not left in free pages.
@@ -26,9 +26,9 @@ pub const HUB_SPEC: StoreSpec = StoreSpec {
     check_on_open: true,
 };
 
-pub fn open(data_dir: &Path) -> Result<Store> {
+pub fn open(data_dir: &Path) -> Result<Store, crate::error::HubError> {
     std::fs::create_dir_all(data_dir)?;
-    Store::open(&data_dir.join(HUB_DB), HUB_SPEC)
+    Ok(Store::open(&data_dir.join(HUB_DB), HUB_SPEC)?)
 }
 
 /// Region codes as stored: `" A B "`, or `" "` for none, so a code is found whole.

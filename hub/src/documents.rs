@@ -12,10 +12,10 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use axum::body::Bytes;
-use silbato_core::crypto::{PublicKey, sha256_hex};
-use silbato_core::network::{NetworkProfile, open_profile};
-use silbato_core::rights::inspect_pack;
-use silbato_core::watchlist::open_watchlist;
+use silbato_proto::crypto::{PublicKey, sha256_hex};
+use silbato_proto::network::{NetworkProfile, open_profile};
+use silbato_proto::pack::inspect_pack;
+use silbato_proto::watchlist::open_watchlist;
 
 use crate::error::HubError;
 

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use silbato_core::protocol::ErrorBody;
+use silbato_proto::protocol::ErrorBody;
 
 use crate::push::PushError;
 
@@ -27,7 +27,7 @@ pub enum HubError {
         source: std::io::Error,
     },
     #[error("storage: {0}")]
-    Store(#[from] silbato_core::Error),
+    Store(#[from] silbato_store::StoreError),
     #[error("push: {0}")]
     Push(#[from] PushError),
     #[error("runtime: {0}")]
@@ -120,9 +120,9 @@ impl ApiError {
     }
 }
 
-impl From<silbato_core::Error> for ApiError {
-    /// Storage trouble: logged by kind only (core errors carry no content), answered as 503.
-    fn from(e: silbato_core::Error) -> ApiError {
+impl From<silbato_store::StoreError> for ApiError {
+    /// Storage trouble: logged by kind only (store errors carry no content), answered as 503.
+    fn from(e: silbato_store::StoreError) -> ApiError {
         tracing::error!(error = %e, "storage error");
         ApiError::unavailable()
     }

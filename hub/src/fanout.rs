@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use silbato_core::inbox::push::{seal_for_device, wake_payload};
-use silbato_core::store::Store;
+use silbato_proto::push::{seal_for_device, wake_payload};
+use silbato_store::Store;
 use tokio::task::JoinSet;
 
 use crate::db::{self, Subscriber};

@@ -6,7 +6,7 @@
 //! delivered reports after the retention period. It must learn as little as possible: no report
 //! content, no client addresses in logs or storage, no place finer than a region code.
 //!
-//! [`start`] runs a hub on its own thread (tests, `silbato demo`); [`serve`] runs one on the
+//! [`start`] runs a hub on its own thread (tests); [`serve`] runs one on the
 //! caller's runtime (the binary).
 
 pub mod config;
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use silbato_core::store::Store;
+use silbato_store::Store;
 
 pub use config::{HubConfig, Limits, Retention};
 pub use db::Purged;

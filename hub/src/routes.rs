@@ -1,4 +1,4 @@
-//! The HTTP API, protocol v1 (`silbato_core::protocol`): handlers, body and query parsing, the
+//! The HTTP API, protocol v1 (`silbato_proto::protocol`): handlers, body and query parsing, the
 //! rate-limit and access-log middleware.
 //!
 //! Every error is an `ErrorBody`. The access log has the method, the route template, the status
@@ -9,16 +9,17 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{ConnectInfo, MatchedPath, Path, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
-use silbato_core::crypto::{random_fill, sha256_hex};
-use silbato_core::inbox::verify_alert_envelope;
-use silbato_core::protocol::{
+use silbato_proto::alert::verify_alert_envelope;
+use silbato_proto::crypto::{random_id, sha256_hex};
+use silbato_proto::protocol::{
     AlertPosted, AlertsPage, HEADER_DATE, HEADER_IDEMPOTENCY, HEADER_KEY, HEADER_SIGNATURE,
     MAX_PAGE_LIMIT, MAX_REPORT_BYTES, PushSubscription, ReportReceipt, ReportsPage,
     SealedReportItem, b64, valid_region, verify_request,
@@ -143,84 +144,88 @@ async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<
     Ok(Bytes::from(buf))
 }
 
-fn hex_nibble(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+// Both queries are read by axum's `Query` (serde_urlencoded) as the decoded pairs, in order,
+// because `region` repeats and serde_urlencoded has no repeated-key fields. A repeated `after` or
+// `limit` takes the last value; unknown keys are ignored. The paging values stay text so each
+// gets its own error message.
+
+/// `?after=&limit=` of `GET /v1/reports`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
+struct PageQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+impl PageQuery {
+    /// Keeps `after` and `limit`; gives any other pair back.
+    fn take(&mut self, key: String, value: String) -> Option<(String, String)> {
+        match key.as_str() {
+            "after" => self.after = Some(value),
+            "limit" => self.limit = Some(value),
+            _ => return Some((key, value)),
+        }
+        None
     }
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = hex_nibble(*bytes.get(i + 1)?)?;
-                let lo = hex_nibble(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
+impl From<Vec<(String, String)>> for PageQuery {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let mut page = PageQuery::default();
+        for (k, v) in pairs {
+            page.take(k, v);
+        }
+        page
+    }
+}
+
+/// `?after=&limit=&region=...` of `GET /v1/alerts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
+struct AlertsQuery {
+    page: PageQuery,
+    regions: Vec<String>,
+}
+
+impl From<Vec<(String, String)>> for AlertsQuery {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let mut q = AlertsQuery::default();
+        for (k, v) in pairs {
+            match q.page.take(k, v) {
+                Some((k, v)) if k == "region" => q.regions.push(v),
+                _ => {}
             }
         }
+        q
     }
-    String::from_utf8(out).ok()
 }
 
-/// `a=1&b=2&a=3` into pairs, in order, keys repeated as given.
-fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
-    let Some(q) = uri.query() else {
-        return Ok(Vec::new());
-    };
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            match (percent_decode(k), percent_decode(v)) {
-                (Some(k), Some(v)) => Ok((k, v)),
-                _ => Err(ApiError::bad_request("the query string is malformed")),
-            }
-        })
-        .collect()
+/// The query a handler asked for, or the same 400 as any other bad query. axum's rejection text
+/// (which can quote the query) is dropped.
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|_| ApiError::bad_request("the query string is malformed"))
 }
 
 /// Cursor and page size from `after` and `limit`.
-fn paging(pairs: &[(String, String)]) -> Result<(i64, usize), ApiError> {
-    let mut after = 0i64;
-    let mut limit = DEFAULT_PAGE_LIMIT;
-    for (k, v) in pairs {
-        match k.as_str() {
-            "after" if v.is_empty() => after = 0,
-            "after" => {
-                after = v
-                    .parse::<u64>()
-                    .ok()
-                    .and_then(|n| i64::try_from(n).ok())
-                    .ok_or_else(|| {
-                        ApiError::bad_request("after must be a cursor from a previous page")
-                    })?;
-            }
-            "limit" => {
-                limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| ApiError::bad_request("limit must be a positive number"))?
-                    .min(MAX_PAGE_LIMIT);
-            }
-            _ => {}
-        }
-    }
+fn paging(q: &PageQuery) -> Result<(i64, usize), ApiError> {
+    let after = match q.after.as_deref() {
+        None | Some("") => 0,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| i64::try_from(n).ok())
+            .ok_or_else(|| ApiError::bad_request("after must be a cursor from a previous page"))?,
+    };
+    let limit = match q.limit.as_deref() {
+        None => DEFAULT_PAGE_LIMIT,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ApiError::bad_request("limit must be a positive number"))?
+            .min(MAX_PAGE_LIMIT),
+    };
     Ok((after, usize::try_from(limit).unwrap_or(100)))
 }
 
@@ -259,9 +264,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn new_report_id() -> Result<String, ApiError> {
-    let mut bytes = [0u8; 16];
-    random_fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    random_id().map_err(|_| ApiError::unavailable())
 }
 
 fn valid_idempotency_key(key: &str) -> bool {
@@ -296,18 +299,19 @@ async fn get_watchlist(State(hub): State<Hub>, headers: HeaderMap) -> Result<Res
 
 // ---- alerts ----
 
-async fn get_alerts(State(hub): State<Hub>, uri: Uri) -> Result<Response, ApiError> {
-    let pairs = query_pairs(&uri)?;
-    let (after, limit) = paging(&pairs)?;
+async fn get_alerts(
+    State(hub): State<Hub>,
+    q: Result<Query<AlertsQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query(q)?;
+    let (after, limit) = paging(&q.page)?;
     let mut regions: Vec<String> = Vec::new();
-    for (k, v) in &pairs {
-        if k == "region" {
-            if !valid_region(v) {
-                return Err(ApiError::bad_request("a region is a code like US-IL-CHI"));
-            }
-            if !regions.contains(v) {
-                regions.push(v.clone());
-            }
+    for r in q.regions {
+        if !valid_region(&r) {
+            return Err(ApiError::bad_request("a region is a code like US-IL-CHI"));
+        }
+        if !regions.contains(&r) {
+            regions.push(r);
         }
     }
     if regions.len() > MAX_QUERY_REGIONS {
@@ -462,6 +466,7 @@ async fn post_report(
 async fn get_reports(
     State(hub): State<Hub>,
     uri: Uri,
+    q: Result<Query<PageQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
@@ -482,7 +487,7 @@ async fn get_reports(
         },
     )
     .map_err(|_| ApiError::unauthorized())?;
-    let (after, limit) = paging(&query_pairs(&uri)?)?;
+    let (after, limit) = paging(&query(q)?)?;
     let rows = blocking(move || Ok(db::reports_page(&hub.inner.store, after, limit, now)?)).await?;
     Ok(axum::Json(ReportsPage {
         reports: rows
@@ -569,21 +574,58 @@ async fn delete_subscription(
 mod tests {
     use super::*;
 
+    fn alerts_query(pq: &str) -> Result<AlertsQuery, ApiError> {
+        let uri: Uri = pq.parse().unwrap();
+        query(Query::try_from_uri(&uri))
+    }
+
+    fn page_query(pq: &str) -> Result<PageQuery, ApiError> {
+        let uri: Uri = pq.parse().unwrap();
+        query(Query::try_from_uri(&uri))
+    }
+
     #[test]
     fn queries_decode_and_repeat() {
-        let uri: Uri = "/v1/alerts?region=US-IL&region=US%2DCA&after=7&limit=9&x"
-            .parse()
-            .unwrap();
-        let pairs = query_pairs(&uri).unwrap();
-        assert_eq!(pairs[1], ("region".to_owned(), "US-CA".to_owned()));
-        assert_eq!(paging(&pairs).unwrap(), (7, 9));
-        let bad: Uri = "/v1/alerts?after=%zz".parse().unwrap();
-        assert!(query_pairs(&bad).is_err());
-        let big = vec![("limit".to_owned(), "100000".to_owned())];
-        assert_eq!(paging(&big).unwrap().1, MAX_PAGE_LIMIT as usize);
-        assert!(paging(&[("after".to_owned(), "x1".to_owned())]).is_err());
-        assert!(paging(&[("limit".to_owned(), "0".to_owned())]).is_err());
-        assert_eq!(paging(&[]).unwrap(), (0, 100));
+        let q = alerts_query("/v1/alerts?region=US-IL&region=US%2DCA&after=7&limit=9&x").unwrap();
+        assert_eq!(q.regions, ["US-IL", "US-CA"]);
+        assert_eq!(paging(&q.page).unwrap(), (7, 9));
+        let q = alerts_query("/v1/alerts?region=a+b%20c&after=1&after=2").unwrap();
+        assert_eq!(q.regions, ["a b c"]);
+        assert_eq!(paging(&q.page).unwrap().0, 2);
+        // Undecodable escapes stay literal and then fail their own check.
+        let q = alerts_query("/v1/alerts?after=%zz").unwrap();
+        assert!(paging(&q.page).is_err());
+        assert_eq!(
+            paging(&alerts_query("/v1/alerts").unwrap().page).unwrap(),
+            (0, 100)
+        );
+
+        let p = page_query("/v1/reports?after=3&limit=100000&other=1").unwrap();
+        assert_eq!(paging(&p).unwrap(), (3, MAX_PAGE_LIMIT as usize));
+        assert_eq!(
+            paging(&page_query("/v1/reports?after=").unwrap())
+                .unwrap()
+                .0,
+            0
+        );
+        assert!(paging(&page_query("/v1/reports?after=x1").unwrap()).is_err());
+        assert!(paging(&page_query("/v1/reports?after=-1").unwrap()).is_err());
+        assert!(paging(&page_query("/v1/reports?limit=0").unwrap()).is_err());
+        assert_eq!(
+            paging(&page_query("/v1/reports").unwrap()).unwrap(),
+            (0, 100)
+        );
+        // As before the extractor: a repeated field takes its last value.
+        let p = page_query("/v1/reports?after=1&after=2&limit=3&limit=4").unwrap();
+        assert_eq!(paging(&p).unwrap(), (2, 4));
+    }
+
+    #[test]
+    fn report_ids_are_random_hex() {
+        let a = new_report_id().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, new_report_id().unwrap());
     }
 
     #[test]

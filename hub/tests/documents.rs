@@ -7,8 +7,9 @@ mod common;
 use common::{Fixture, client, error_code, publish};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use silbato_core::crypto::{SigningKey, sha256_hex};
+use silbato_core::crypto::sha256_hex;
 use silbato_hub::HubError;
+use silbato_testkit::{sign_profile, signing_key};
 
 fn check_document(base: &str, route: &str, file_bytes: &[u8]) -> String {
     let c = client();
@@ -105,8 +106,10 @@ fn a_replaced_file_is_served_once_it_verifies() {
 
     // A watch-list signed by a key that is not a publisher of the network: refused.
     let wl = std::fs::read(f.path("watchlist.json")).unwrap();
-    let stranger = SigningKey::generate().unwrap();
-    publish(&f.path("watchlist.json"), &f.net.watchlist(2, &stranger));
+    publish(
+        &f.path("watchlist.json"),
+        &f.net.watchlist(2, &f.net.stranger),
+    );
     check_document(&base, "/v1/watchlist", &wl);
     let wl2 = f.net.watchlist(2, &f.net.publisher);
     publish(&f.path("watchlist.json"), &wl2);
@@ -143,13 +146,8 @@ fn the_hub_refuses_to_start_on_a_bad_document() {
     // A profile signed by a key it does not list as a root.
     let f = Fixture::new();
     let mut p = f.net.profile(1);
-    p.root_keys = vec![SigningKey::generate().unwrap().public_key()];
-    let bad = silbato_core::envelope::seal(
-        silbato_core::network::NETWORK_KIND,
-        &serde_json::to_vec(&p).unwrap(),
-        &[&f.net.root],
-    )
-    .unwrap();
+    p.root_keys = vec![signing_key("hub-tests/other-root").public_key()];
+    let bad = sign_profile(&p, &[&f.net.root]);
     std::fs::write(f.path("network.json"), bad).unwrap();
     document_error(&f);
 

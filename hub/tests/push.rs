@@ -103,6 +103,15 @@ fn subscriptions_are_validated() {
             ),
         ),
         (
+            "loopback http with a user name before another host",
+            sub_json(
+                PushProvider::Webpush,
+                "http://localhost:1@evil.example/abc",
+                &key,
+                &["US-IL"],
+            ),
+        ),
+        (
             "no regions",
             sub_json(
                 PushProvider::Webpush,

@@ -9,10 +9,11 @@ use common::{Fixture, client, error_code};
 use reqwest::StatusCode;
 use silbato_core::crypto::SigningKey;
 use silbato_core::protocol::{
-    HEADER_IDEMPOTENCY, MAX_REPORT_BYTES, Report, ReportReceipt, ReportsPage, idempotency_key,
-    open_report, seal_report, sign_request, unb64,
+    HEADER_IDEMPOTENCY, MAX_REPORT_BYTES, ReportReceipt, ReportsPage, idempotency_key, open_report,
+    sign_request, unb64,
 };
 use silbato_core::vault::{Activity, Agency, Confidence, Sighting};
+use silbato_testkit::ReportBuilder;
 
 fn post_report(base: &str, key: Option<&str>, body: Vec<u8>) -> reqwest::blocking::Response {
     let mut req = client()
@@ -38,22 +39,19 @@ fn list(
     req.send().unwrap()
 }
 
+/// A report of `chi` sealed to dispatcher d1 alone.
 fn sealed_report(f: &Fixture, record: &str) -> Vec<u8> {
-    let device = SigningKey::generate().unwrap();
-    let report = Report {
-        v: 1,
-        network: "chi".into(),
-        record_id: record.into(),
-        sighting: Sighting::new(
+    ReportBuilder::new("chi")
+        .record_id(record)
+        .sighting(Sighting::new(
             Utc::now(),
             Activity::Raid,
             Agency::Ice,
             Confidence::Observed,
-        ),
-        device_key: device.public_key(),
-        created_at: Utc::now(),
-    };
-    seal_report(&report, &[f.net.seal.public_key()]).unwrap()
+        ))
+        .now(Utc::now())
+        .seal(&[f.net.seal.public_key()])
+        .unwrap()
 }
 
 #[test]

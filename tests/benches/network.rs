@@ -11,53 +11,34 @@
 #[path = "../../core/benches/support/mod.rs"]
 mod support;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use silbato_core::inbox::alert::{
-    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
-};
+use silbato_core::inbox::alert::{Alert, Category, Certainty, sign_alert};
 use silbato_core::protocol::{PushProvider, PushSubscription};
 use silbato_core::seal::SealSecretKey;
 use silbato_core::sync::{HubClient, SyncConfig};
 use silbato_e2e::{ByteCounter, Device, PushReceiver, TestNetwork};
 use silbato_hub::push::Gateways;
+use silbato_testkit::AlertBuilder;
 
+/// A `likely` checkpoint alert of `chi`, in English, over the region US-IL-CHI only, in force for
+/// six hours (one signature is enough).
 fn alert(id: &str) -> Alert {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: format!("Checkpoint reported ({id})"),
-            description: Some("Unmarked vehicles stopping cars.".into()),
-            instruction: None,
-        },
-    );
-    Alert {
-        format: 1,
-        id: id.into(),
-        network: "chi".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Checkpoint,
-        severity: Severity::Severe,
-        urgency: Urgency::Immediate,
-        certainty: Certainty::Likely,
-        sent: now - ChronoDuration::minutes(1),
-        expires: now + ChronoDuration::hours(6),
-        area: Area {
-            circles: vec![],
-            polygons: vec![],
-            regions: vec!["US-IL-CHI".into()],
-        },
-        info,
-        hotline: None,
-    }
+    AlertBuilder::new(id)
+        .now(Utc::now())
+        .category(Category::Checkpoint)
+        .certainty(Certainty::Likely)
+        .expires_in(ChronoDuration::hours(6))
+        .clear_area()
+        .region("US-IL-CHI")
+        .without_text("es")
+        .text("en", &format!("Checkpoint reported ({id})"))
+        .description("en", Some("Unmarked vehicles stopping cars."))
+        .build()
 }
 
 fn fanout(c: &mut Criterion) {

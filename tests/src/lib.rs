@@ -10,7 +10,6 @@
     missing_debug_implementations
 )]
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,19 +23,18 @@ use axum::response::Response;
 use chrono::{Duration as ChronoDuration, Utc};
 use silbato_core::crypto::SigningKey;
 use silbato_core::inbox::Inbox;
-use silbato_core::inbox::alert::{
-    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency,
-};
-use silbato_core::inbox::geo::{Circle, Point};
+use silbato_core::inbox::alert::{Alert, Certainty};
 use silbato_core::keys::FileKeyStore;
-use silbato_core::network::{AlertPolicy, DispatcherKey, NETWORK_KIND, NetworkProfile, Region};
+use silbato_core::network::NetworkProfile;
 use silbato_core::protocol::DispatcherKeys;
 use silbato_core::rights::RightsLibrary;
 use silbato_core::sync::{HubClient, SyncConfig, SyncReport, SyncTargets};
 use silbato_core::watchlist::Watchlists;
 use silbato_hub::{HubConfig, RunningHub, push::Gateways};
+use silbato_testkit::{AlertBuilder, NetworkBuilder};
 
-/// A network made in code: root key, two dispatchers (with report keys), a signed profile.
+/// A network made in code by `silbato_testkit`: root key, two dispatchers (with report keys), a
+/// signed profile on disk.
 pub struct TestNetwork {
     pub dir: tempfile::TempDir,
     pub root: SigningKey,
@@ -48,50 +46,36 @@ pub struct TestNetwork {
 impl TestNetwork {
     /// `hub_url` goes into the profile; pass the proxy's URL when devices should go through one.
     pub fn new(hub_url: &str) -> Self {
+        Self::from_builder(Self::builder(hub_url))
+    }
+
+    /// What [`TestNetwork::new`] builds, to change first: testkit's `chi` network ("Chicago
+    /// Rapid Response") on `hub_url`, regions Chicago and Los Angeles, dispatchers Ana and Luis
+    /// valid from a day ago for 30 days, no publisher. Its clock is the wall clock, which the hub
+    /// and the devices read. Its keys come from the label `chi`: give another network
+    /// `.seed(..)` when two must not share keys.
+    pub fn builder(hub_url: &str) -> NetworkBuilder {
+        NetworkBuilder::new("chi")
+            .now(Utc::now())
+            .hub_url(hub_url)
+            .region("US-CA-LA", "Los Angeles")
+            .publishers(0)
+    }
+
+    /// The network `builder` describes, its signed profile written to a temporary directory.
+    /// Only the first root key is kept.
+    pub fn from_builder(builder: NetworkBuilder) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let root = SigningKey::generate().unwrap();
-        let dispatchers = vec![
-            DispatcherKeys::generate().unwrap(),
-            DispatcherKeys::generate().unwrap(),
-        ];
-        let now = Utc::now();
-        let profile = NetworkProfile {
-            format: 1,
-            network_id: "chi".into(),
-            name: "Chicago Rapid Response".into(),
-            version: 1,
-            issued: now.date_naive(),
-            hub_url: hub_url.into(),
-            regions: vec![
-                Region {
-                    code: "US-IL-CHI".into(),
-                    name: "Chicago".into(),
-                    polygon: None,
-                },
-                Region {
-                    code: "US-CA-LA".into(),
-                    name: "Los Angeles".into(),
-                    polygon: None,
-                },
-            ],
-            root_keys: vec![root.public_key()],
-            publisher_keys: vec![],
-            dispatcher_keys: dispatchers
-                .iter()
-                .enumerate()
-                .map(|(i, d)| DispatcherKey {
-                    key: d.signing.public_key(),
-                    name: ["Ana", "Luis"][i].into(),
-                    valid_from: now - ChronoDuration::days(1),
-                    valid_until: now + ChronoDuration::days(30),
-                    seal_key: Some(d.seal.public_key()),
-                })
-                .collect(),
-            alert_policy: AlertPolicy::default(),
-            hotlines: vec![],
-        };
+        let silbato_testkit::TestNetwork {
+            profile,
+            roots,
+            dispatchers,
+            envelope,
+            ..
+        } = builder.build();
+        let root = roots.into_iter().next().expect("a network with a root key");
         let profile_path = dir.path().join("profile.json");
-        std::fs::write(&profile_path, Self::sign_profile(&profile, &root)).unwrap();
+        std::fs::write(&profile_path, envelope).unwrap();
         TestNetwork {
             dir,
             root,
@@ -102,8 +86,7 @@ impl TestNetwork {
     }
 
     pub fn sign_profile(profile: &NetworkProfile, root: &SigningKey) -> Vec<u8> {
-        silbato_core::envelope::seal(NETWORK_KIND, &serde_json::to_vec(profile).unwrap(), &[root])
-            .unwrap()
+        silbato_testkit::sign_profile(profile, &[root])
     }
 
     pub fn profile_bytes(&self) -> Vec<u8> {
@@ -125,46 +108,23 @@ impl TestNetwork {
     }
 }
 
-/// One phone: its own data directory with the rights library, the inbox and the watch-lists.
 /// A one-language alert signed by nobody yet, in force for six hours, over 47th and Ashland
 /// (800 m) and the given region codes.
 pub fn alert(id: &str, certainty: Certainty, regions: &[&str]) -> Alert {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: format!("Agents reported ({id})"),
-            description: None,
-            instruction: None,
-        },
-    );
-    Alert {
-        format: 1,
-        id: id.into(),
-        network: "chi".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Raid,
-        severity: Severity::Severe,
-        urgency: Urgency::Immediate,
-        certainty,
-        sent: now - ChronoDuration::minutes(1),
-        expires: now + ChronoDuration::hours(6),
-        area: Area {
-            circles: vec![Circle {
-                center: Point {
-                    lat: 41.8087,
-                    lon: -87.6656,
-                },
-                radius_m: 800.0,
-            }],
-            polygons: vec![],
-            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
-        },
-        info,
-        hotline: None,
-    }
+    alert_builder(id, certainty, regions).build()
+}
+
+/// [`alert`] as a builder, to change or sign: testkit's raid alert of `chi` at the wall clock,
+/// sent a minute ago, with the English headline "Agents reported (`id`)" only.
+pub fn alert_builder(id: &str, certainty: Certainty, regions: &[&str]) -> AlertBuilder {
+    AlertBuilder::new(id)
+        .now(Utc::now())
+        .certainty(certainty)
+        .expires_in(ChronoDuration::hours(6))
+        .regions(regions)
+        .without_text("es")
+        .text("en", &format!("Agents reported ({id})"))
+        .description("en", None)
 }
 
 /// Every report waiting at the hub, read page by page as `dispatcher` and opened with its key:
@@ -189,6 +149,7 @@ pub fn reports_at_hub(hub_url: &str, dispatcher: &DispatcherKeys) -> Vec<String>
     }
 }
 
+/// One phone: its own data directory with the rights library, the inbox and the watch-lists.
 pub struct Device {
     pub dir: tempfile::TempDir,
     pub rights: RightsLibrary,

@@ -185,13 +185,13 @@ impl KeyStore for TestKeyStore {
 
 fn variant(e: &SilbatoError) -> &'static str {
     match e {
-        SilbatoError::WrongPassphrase => "WrongPassphrase",
-        SilbatoError::Locked => "Locked",
-        SilbatoError::NotInitialized => "NotInitialized",
-        SilbatoError::AlreadyInitialized => "AlreadyInitialized",
-        SilbatoError::BadSignature => "BadSignature",
-        SilbatoError::UntrustedKey => "UntrustedKey",
-        SilbatoError::Rollback => "Rollback",
+        SilbatoError::WrongPassphrase { .. } => "WrongPassphrase",
+        SilbatoError::Locked { .. } => "Locked",
+        SilbatoError::NotInitialized { .. } => "NotInitialized",
+        SilbatoError::AlreadyInitialized { .. } => "AlreadyInitialized",
+        SilbatoError::BadSignature { .. } => "BadSignature",
+        SilbatoError::UntrustedKey { .. } => "UntrustedKey",
+        SilbatoError::Rollback { .. } => "Rollback",
         SilbatoError::InvalidInput { .. } => "InvalidInput",
         SilbatoError::NotFound { .. } => "NotFound",
         SilbatoError::Corrupt { .. } => "Corrupt",
@@ -350,21 +350,21 @@ fn log_one(s: &Shared, n: u64) -> Result<Option<String>, String> {
                 return Ok(Some(r.id));
             }
             // Another thread locked it: unlock, as the patroller would, and save again.
-            Err(SilbatoError::Locked) => {
+            Err(SilbatoError::Locked { .. }) => {
                 s.locked.fetch_add(1, Ordering::Relaxed);
                 match vault.unlock(pass()) {
-                    Ok(()) | Err(SilbatoError::NotInitialized) => {}
+                    Ok(()) | Err(SilbatoError::NotInitialized { .. }) => {}
                     Err(e) => return Err(unexpected("vault.unlock", &e)),
                 }
             }
-            Err(SilbatoError::NotInitialized) => {
+            Err(SilbatoError::NotInitialized { .. }) => {
                 s.not_initialized.fetch_add(1, Ordering::Relaxed);
                 match vault.init(pass()) {
                     Ok(()) => {
                         s.inits.fetch_add(1, Ordering::Relaxed);
                     }
                     // Another thread initialised it first.
-                    Err(SilbatoError::AlreadyInitialized) => {}
+                    Err(SilbatoError::AlreadyInitialized { .. }) => {}
                     Err(e) => return Err(unexpected("vault.init", &e)),
                 }
             }
@@ -434,11 +434,11 @@ fn verify_epoch(s: &Silbato, op: &str, ids: &[String], amends: &HashMap<String, 
     for _ in 0..1_000 {
         match vault.list() {
             Ok(items) => return check_listing(op, &items, ids, amends),
-            Err(SilbatoError::Locked) => match vault.unlock(pass()) {
-                Ok(()) | Err(SilbatoError::NotInitialized) => {}
+            Err(SilbatoError::Locked { .. }) => match vault.unlock(pass()) {
+                Ok(()) | Err(SilbatoError::NotInitialized { .. }) => {}
                 Err(e) => return Err(unexpected(&format!("{op} (unlock)"), &e)),
             },
-            Err(SilbatoError::NotInitialized) if ids.is_empty() => return Ok(()),
+            Err(SilbatoError::NotInitialized { .. }) if ids.is_empty() => return Ok(()),
             Err(e) => return Err(unexpected(op, &e)),
         }
     }
@@ -577,10 +577,10 @@ fn run_op(s: &Shared, kind: Kind, local: &mut Local, n: u64) -> OpResult {
                         s.lists_checked.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                Err(SilbatoError::Locked) => {
+                Err(SilbatoError::Locked { .. }) => {
                     s.locked.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(SilbatoError::NotInitialized) => {
+                Err(SilbatoError::NotInitialized { .. }) => {
                     s.not_initialized.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => return Err(unexpected(kind.name(), &e)),
@@ -602,10 +602,10 @@ fn run_op(s: &Shared, kind: Kind, local: &mut Local, n: u64) -> OpResult {
                     }
                     s.amends_ok.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(SilbatoError::Locked) => {
+                Err(SilbatoError::Locked { .. }) => {
                     s.locked.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(SilbatoError::NotInitialized) => {
+                Err(SilbatoError::NotInitialized { .. }) => {
                     s.not_initialized.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(SilbatoError::NotFound { .. }) if not_found_ok(s, epoch) => {}
@@ -618,10 +618,10 @@ fn run_op(s: &Shared, kind: Kind, local: &mut Local, n: u64) -> OpResult {
             };
             match s.silbato.vault().report(id.clone(), "chi".into()) {
                 Ok(_) => s.reports_queued.lock().unwrap().push(id),
-                Err(SilbatoError::Locked) => {
+                Err(SilbatoError::Locked { .. }) => {
                     s.locked.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(SilbatoError::NotInitialized) => {
+                Err(SilbatoError::NotInitialized { .. }) => {
                     s.not_initialized.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(SilbatoError::NotFound { .. }) if not_found_ok(s, epoch) => {}
@@ -633,7 +633,7 @@ fn run_op(s: &Shared, kind: Kind, local: &mut Local, n: u64) -> OpResult {
             vault.lock();
             match vault.unlock(pass()) {
                 Ok(()) => {}
-                Err(SilbatoError::NotInitialized) => {
+                Err(SilbatoError::NotInitialized { .. }) => {
                     s.not_initialized.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => return Err(unexpected("vault.unlock", &e)),

@@ -6,22 +6,22 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{Duration as ChronoDuration, Utc};
-use silbato_core::crypto::SigningKey;
-use silbato_core::inbox::alert::{Certainty, sign_alert};
+use silbato_core::inbox::alert::Certainty;
 use silbato_core::inbox::push::PushOutcome;
 use silbato_core::inbox::{IngestOutcome, Relevance};
 use silbato_core::keys::{KdfParams, Passphrase};
-use silbato_core::protocol::{self, PushProvider, Report, seal_report};
+use silbato_core::protocol::{self, PushProvider};
 use silbato_core::rights::{SearchOptions, sign_pack};
 use silbato_core::sync::{
     DocOutcome, HubClient, SyncConfig, queue_sighting_report, subscription_for,
 };
 use silbato_core::vault::{Activity, Agency, Confidence, Sighting, Vault, VaultConfig};
 use silbato_e2e::{
-    ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork, alert,
+    ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork, alert_builder,
     reports_at_hub,
 };
 use silbato_hub::push::Gateways;
+use silbato_testkit::{ReportBuilder, signing_key};
 
 fn fast(url: &str) -> SyncConfig {
     let mut c = SyncConfig::new(url);
@@ -102,7 +102,7 @@ fn three_journeys_end_to_end() {
     assert_eq!(opened.record_id, record.id);
     assert_eq!(opened.sighting.officer_count, Some(8));
     // A stranger's signed request is refused.
-    let stranger = SigningKey::generate().unwrap();
+    let stranger = signing_key("e2e/stranger");
     assert!(client.reports_page(&stranger, "0", Utc::now()).is_err());
 
     // Families: one with a school near the raid, subscribed for Chicago; one far away in LA.
@@ -126,10 +126,12 @@ fn three_journeys_end_to_end() {
     }
 
     // Two dispatchers sign an "observed" alert; one signature alone is refused by the hub too.
-    let raid = alert("raid-47th", Certainty::Observed, &["US-IL-CHI"]);
-    let one = sign_alert(&raid, &[&ana.signing]).unwrap();
+    let raid = alert_builder("raid-47th", Certainty::Observed, &["US-IL-CHI"]);
+    let one = raid.sign(&[&ana.signing]).unwrap();
     assert!(client.publish_alert(&one).is_err());
-    let both = sign_alert(&raid, &[&ana.signing, &net.dispatchers[1].signing]).unwrap();
+    let both = raid
+        .sign(&[&ana.signing, &net.dispatchers[1].signing])
+        .unwrap();
     let posted = client.publish_alert(&both).unwrap();
     assert_eq!(posted.fanout, 1, "only the Chicago subscription matches");
     assert!(hub.wait_fanout_idle(Duration::from_secs(10)));
@@ -168,7 +170,7 @@ fn three_journeys_end_to_end() {
 #[test]
 fn a_pack_downloads_once_then_304_and_an_idle_sync_is_small() {
     let net = TestNetwork::new("http://127.0.0.1");
-    let publisher = SigningKey::generate().unwrap();
+    let publisher = signing_key("e2e/publisher");
     let mut payload = silbato_core::rights::RightsLibrary::bundled_pack().unwrap();
     payload.pack_id = "chi-kyr".into();
     payload.publisher = "chi".into();
@@ -239,25 +241,20 @@ fn over_a_lossy_link_every_report_arrives_exactly_once() {
         .iter()
         .map(|d| d.seal.public_key())
         .collect();
-    let device_key = SigningKey::generate().unwrap().public_key();
     let mut expected = HashSet::new();
     for i in 0..1_000 {
-        let r = Report {
-            v: 1,
-            network: "chi".into(),
-            record_id: format!("record-{i}"),
-            sighting: Sighting::new(
+        let r = ReportBuilder::new("chi")
+            .record_id(&format!("record-{i}"))
+            .sighting(Sighting::new(
                 Utc::now(),
                 Activity::Patrol,
                 Agency::Cbp,
                 Confidence::Likely,
-            ),
-            device_key,
-            created_at: Utc::now(),
-        };
+            ))
+            .now(Utc::now());
         device
             .inbox
-            .queue_report("chi", &seal_report(&r, &recipients).unwrap(), Utc::now())
+            .queue_report("chi", &r.seal(&recipients).unwrap(), Utc::now())
             .unwrap();
         expected.insert(format!("record-{i}"));
     }
@@ -297,11 +294,9 @@ fn over_a_lossy_link_no_alert_is_missed_or_duplicated_and_an_interrupted_sync_re
     for i in 0..1_000 {
         client
             .publish_alert(
-                &sign_alert(
-                    &alert(&format!("a{i:04}"), Certainty::Likely, &["US-IL-CHI"]),
-                    &[signer],
-                )
-                .unwrap(),
+                &alert_builder(&format!("a{i:04}"), Certainty::Likely, &["US-IL-CHI"])
+                    .sign(&[signer])
+                    .unwrap(),
             )
             .unwrap();
     }
@@ -361,11 +356,9 @@ fn hostile_hub_responses_are_refused_and_change_nothing() {
         .install_network(&TestNetwork::sign_profile(&v2, &net.root), None)
         .unwrap();
     let replayed = net.profile_bytes();
-    let forged_alert = sign_alert(
-        &alert("forged", Certainty::Likely, &["US-IL-CHI"]),
-        &[&SigningKey::generate().unwrap()],
-    )
-    .unwrap();
+    let forged_alert = alert_builder("forged", Certainty::Likely, &["US-IL-CHI"])
+        .sign(&[&signing_key("e2e/forger")])
+        .unwrap();
     let page =
         serde_json::json!({ "alerts": [protocol::b64(&forged_alert)], "next": "1", "more": false })
             .to_string();

@@ -3615,66 +3615,89 @@ class SilbatoError:  # type: ignore
     
     class WrongPassphrase(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.WrongPassphrase({})".format(str(self))
     _UniffiTempSilbatoError.WrongPassphrase = WrongPassphrase # type: ignore
     class Locked(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.Locked({})".format(str(self))
     _UniffiTempSilbatoError.Locked = Locked # type: ignore
     class NotInitialized(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.NotInitialized({})".format(str(self))
     _UniffiTempSilbatoError.NotInitialized = NotInitialized # type: ignore
     class AlreadyInitialized(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.AlreadyInitialized({})".format(str(self))
     _UniffiTempSilbatoError.AlreadyInitialized = AlreadyInitialized # type: ignore
     class BadSignature(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.BadSignature({})".format(str(self))
     _UniffiTempSilbatoError.BadSignature = BadSignature # type: ignore
     class UntrustedKey(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.UntrustedKey({})".format(str(self))
     _UniffiTempSilbatoError.UntrustedKey = UntrustedKey # type: ignore
     class Rollback(_UniffiTempSilbatoError):
         
-        def __init__(self):
-            pass
+        def __init__(self, code):
+            super().__init__(", ".join([
+                "code={!r}".format(code),
+            ]))
+            self.code = code
 
         def __repr__(self):
             return "SilbatoError.Rollback({})".format(str(self))
     _UniffiTempSilbatoError.Rollback = Rollback # type: ignore
     class InvalidInput(_UniffiTempSilbatoError):
         
-        def __init__(self, reason):
+        def __init__(self, code, reason):
             super().__init__(", ".join([
+                "code={!r}".format(code),
                 "reason={!r}".format(reason),
             ]))
+            self.code = code
             self.reason = reason
 
         def __repr__(self):
@@ -3682,10 +3705,12 @@ class SilbatoError:  # type: ignore
     _UniffiTempSilbatoError.InvalidInput = InvalidInput # type: ignore
     class NotFound(_UniffiTempSilbatoError):
         
-        def __init__(self, what):
+        def __init__(self, code, what):
             super().__init__(", ".join([
+                "code={!r}".format(code),
                 "what={!r}".format(what),
             ]))
+            self.code = code
             self.what = what
 
         def __repr__(self):
@@ -3693,10 +3718,12 @@ class SilbatoError:  # type: ignore
     _UniffiTempSilbatoError.NotFound = NotFound # type: ignore
     class Corrupt(_UniffiTempSilbatoError):
         
-        def __init__(self, reason):
+        def __init__(self, code, reason):
             super().__init__(", ".join([
+                "code={!r}".format(code),
                 "reason={!r}".format(reason),
             ]))
+            self.code = code
             self.reason = reason
 
         def __repr__(self):
@@ -3704,10 +3731,12 @@ class SilbatoError:  # type: ignore
     _UniffiTempSilbatoError.Corrupt = Corrupt # type: ignore
     class Storage(_UniffiTempSilbatoError):
         
-        def __init__(self, reason):
+        def __init__(self, code, reason):
             super().__init__(", ".join([
+                "code={!r}".format(code),
                 "reason={!r}".format(reason),
             ]))
+            self.code = code
             self.reason = reason
 
         def __repr__(self):
@@ -3715,11 +3744,13 @@ class SilbatoError:  # type: ignore
     _UniffiTempSilbatoError.Storage = Storage # type: ignore
     class Network(_UniffiTempSilbatoError):
         
-        def __init__(self, reason, retryable):
+        def __init__(self, code, reason, retryable):
             super().__init__(", ".join([
+                "code={!r}".format(code),
                 "reason={!r}".format(reason),
                 "retryable={!r}".format(retryable),
             ]))
+            self.code = code
             self.reason = reason
             self.retryable = retryable
 
@@ -3728,10 +3759,12 @@ class SilbatoError:  # type: ignore
     _UniffiTempSilbatoError.Network = Network # type: ignore
     class KeyStore(_UniffiTempSilbatoError):
         
-        def __init__(self, reason):
+        def __init__(self, code, reason):
             super().__init__(", ".join([
+                "code={!r}".format(code),
                 "reason={!r}".format(reason),
             ]))
+            self.code = code
             self.reason = reason
 
         def __repr__(self):
@@ -3748,48 +3781,61 @@ class _UniffiFfiConverterTypeSilbatoError(_UniffiConverterRustBuffer):
         variant = buf.read_i32()
         if variant == 1:
             return SilbatoError.WrongPassphrase(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 2:
             return SilbatoError.Locked(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 3:
             return SilbatoError.NotInitialized(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 4:
             return SilbatoError.AlreadyInitialized(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 5:
             return SilbatoError.BadSignature(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 6:
             return SilbatoError.UntrustedKey(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 7:
             return SilbatoError.Rollback(
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 8:
             return SilbatoError.InvalidInput(
+                _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 9:
             return SilbatoError.NotFound(
                 _UniffiFfiConverterString.read(buf),
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 10:
             return SilbatoError.Corrupt(
+                _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 11:
             return SilbatoError.Storage(
                 _UniffiFfiConverterString.read(buf),
+                _UniffiFfiConverterString.read(buf),
             )
         if variant == 12:
             return SilbatoError.Network(
+                _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterBoolean.read(buf),
             )
         if variant == 13:
             return SilbatoError.KeyStore(
+                _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
             )
         raise InternalError("Raw enum value doesn't match any cases")
@@ -3797,36 +3843,49 @@ class _UniffiFfiConverterTypeSilbatoError(_UniffiConverterRustBuffer):
     @staticmethod
     def check_lower(value):
         if isinstance(value, SilbatoError.WrongPassphrase):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.Locked):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.NotInitialized):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.AlreadyInitialized):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.BadSignature):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.UntrustedKey):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.Rollback):
+            _UniffiFfiConverterString.check_lower(value.code)
             return
         if isinstance(value, SilbatoError.InvalidInput):
+            _UniffiFfiConverterString.check_lower(value.code)
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, SilbatoError.NotFound):
+            _UniffiFfiConverterString.check_lower(value.code)
             _UniffiFfiConverterString.check_lower(value.what)
             return
         if isinstance(value, SilbatoError.Corrupt):
+            _UniffiFfiConverterString.check_lower(value.code)
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, SilbatoError.Storage):
+            _UniffiFfiConverterString.check_lower(value.code)
             _UniffiFfiConverterString.check_lower(value.reason)
             return
         if isinstance(value, SilbatoError.Network):
+            _UniffiFfiConverterString.check_lower(value.code)
             _UniffiFfiConverterString.check_lower(value.reason)
             _UniffiFfiConverterBoolean.check_lower(value.retryable)
             return
         if isinstance(value, SilbatoError.KeyStore):
+            _UniffiFfiConverterString.check_lower(value.code)
             _UniffiFfiConverterString.check_lower(value.reason)
             return
 
@@ -3834,36 +3893,49 @@ class _UniffiFfiConverterTypeSilbatoError(_UniffiConverterRustBuffer):
     def write(value, buf):
         if isinstance(value, SilbatoError.WrongPassphrase):
             buf.write_i32(1)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.Locked):
             buf.write_i32(2)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.NotInitialized):
             buf.write_i32(3)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.AlreadyInitialized):
             buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.BadSignature):
             buf.write_i32(5)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.UntrustedKey):
             buf.write_i32(6)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.Rollback):
             buf.write_i32(7)
+            _UniffiFfiConverterString.write(value.code, buf)
         if isinstance(value, SilbatoError.InvalidInput):
             buf.write_i32(8)
+            _UniffiFfiConverterString.write(value.code, buf)
             _UniffiFfiConverterString.write(value.reason, buf)
         if isinstance(value, SilbatoError.NotFound):
             buf.write_i32(9)
+            _UniffiFfiConverterString.write(value.code, buf)
             _UniffiFfiConverterString.write(value.what, buf)
         if isinstance(value, SilbatoError.Corrupt):
             buf.write_i32(10)
+            _UniffiFfiConverterString.write(value.code, buf)
             _UniffiFfiConverterString.write(value.reason, buf)
         if isinstance(value, SilbatoError.Storage):
             buf.write_i32(11)
+            _UniffiFfiConverterString.write(value.code, buf)
             _UniffiFfiConverterString.write(value.reason, buf)
         if isinstance(value, SilbatoError.Network):
             buf.write_i32(12)
+            _UniffiFfiConverterString.write(value.code, buf)
             _UniffiFfiConverterString.write(value.reason, buf)
             _UniffiFfiConverterBoolean.write(value.retryable, buf)
         if isinstance(value, SilbatoError.KeyStore):
             buf.write_i32(13)
+            _UniffiFfiConverterString.write(value.code, buf)
             _UniffiFfiConverterString.write(value.reason, buf)
 
 

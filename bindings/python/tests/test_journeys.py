@@ -131,14 +131,18 @@ def test_vault_journey_log_amend_lock_wrong_passphrase_and_wipe(core):
 
     with pytest.raises(ValueError):
         vault.log(sighting(activity="parade"), [])  # enums are typed, not strings
-    with pytest.raises(sf.SilbatoError.InvalidInput):
+    # Each refusal carries the stable code a shell translates (docs/errors.md).
+    with pytest.raises(sf.SilbatoError.InvalidInput) as refused:
         vault.log(sighting(officer_count=10_001), [])
-    with pytest.raises(sf.SilbatoError.InvalidInput):
+    assert refused.value.code == "sighting.count_too_large"
+    with pytest.raises(sf.SilbatoError.InvalidInput) as refused:
         vault.log(sighting(longitude=None), [])
+    assert refused.value.code == "ffi.half_a_location"
 
     # A wrong passphrase is refused and changes nothing.
-    with pytest.raises(sf.SilbatoError.WrongPassphrase):
+    with pytest.raises(sf.SilbatoError.WrongPassphrase) as refused:
         vault.change_passphrase(b"not the passphrase", b"a new long passphrase")
+    assert refused.value.code == "vault.wrong_passphrase"
     assert len(vault.list()) == 2
 
     vault.lock()

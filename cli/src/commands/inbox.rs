@@ -5,7 +5,6 @@
 //! directory): weaker than the hardware-backed stores the phone apps use. Never prints a place
 //! or alert text to stderr.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Local, Utc};
@@ -14,16 +13,16 @@ use silbato_core::DocKind;
 use silbato_core::crypto::PublicKey;
 use silbato_core::envelope::{Envelope, add_signature};
 use silbato_core::inbox::alert::{
-    ALERT_KIND, Alert, AlertText, Area, Category, Certainty, MAX_ALERT_ENVELOPE, MsgType, Severity,
-    Urgency, sign_alert,
+    ALERT_KIND, Alert, AlertDraft, AlertText, Category, Certainty, Cosigned, MAX_ALERT_ENVELOPE,
+    MsgType, Severity, Urgency, cosign, sign_alert,
 };
 use silbato_core::inbox::geo::{Circle, Point};
 use silbato_core::inbox::push::{MAX_PUSH_BYTES, seal_for_device, wake_payload};
 use silbato_core::inbox::{AlertView, Inbox, IngestOutcome};
 use silbato_core::keys::FileKeyStore;
 use silbato_core::network::{
-    AlertPolicy, DispatcherKey, MAX_PROFILE_BYTES, NETWORK_KIND, NamedKey, NetworkHotline,
-    NetworkProfile, Region, decode_qr, encode_qr,
+    AlertPolicy, MAX_PROFILE_BYTES, NETWORK_KIND, NetworkProfile, ProfileDraft, decode_qr,
+    encode_qr,
 };
 use silbato_core::seal::SealPublicKey;
 
@@ -263,80 +262,36 @@ pub fn network_create(ctx: &Ctx, a: &NetworkCreateArgs) -> Result<(), String> {
         }
     }
     let now = Utc::now();
-    let profile = NetworkProfile {
-        format: 1,
-        network_id: a.id.clone(),
-        name: a.name.clone(),
-        version: a.version,
-        issued: now.date_naive(),
-        hub_url: a.hub.clone(),
-        regions: a
-            .regions
-            .iter()
-            .map(|r| {
-                pair(r).map(|(c, n)| Region {
-                    code: c.to_ascii_uppercase(),
-                    name: n.into(),
-                    polygon: None,
-                })
+    let mut draft = ProfileDraft::new(&a.id, &a.name, a.version, &a.hub, now.date_naive());
+    for r in &a.regions {
+        let (code, name) = pair(r)?;
+        draft = draft.region(code, name);
+    }
+    for k in &a.root_keys {
+        draft = draft.root_key(key(k)?);
+    }
+    for p in &a.publishers {
+        let (k, n) = pair(p)?;
+        draft = draft.publisher(key(k)?, n);
+    }
+    for (i, d) in a.dispatchers.iter().enumerate() {
+        let (k, n) = pair(d)?;
+        let seal_key = a
+            .dispatcher_seal_keys
+            .get(i)
+            .map(|s| {
+                SealPublicKey::parse(s).map_err(|_| "a seal key looks like x25519:...".to_owned())
             })
-            .collect::<Result<_, _>>()?,
-        root_keys: a
-            .root_keys
-            .iter()
-            .map(|k| key(k))
-            .collect::<Result<_, _>>()?,
-        publisher_keys: a
-            .publishers
-            .iter()
-            .map(|p| {
-                pair(p).and_then(|(k, n)| {
-                    Ok(NamedKey {
-                        key: key(k)?,
-                        name: n.into(),
-                    })
-                })
-            })
-            .collect::<Result<_, _>>()?,
-        dispatcher_keys: a
-            .dispatchers
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let (k, n) = pair(d)?;
-                let seal_key = a
-                    .dispatcher_seal_keys
-                    .get(i)
-                    .map(|s| {
-                        SealPublicKey::parse(s)
-                            .map_err(|_| "a seal key looks like x25519:...".to_owned())
-                    })
-                    .transpose()?;
-                Ok(DispatcherKey {
-                    key: key(k)?,
-                    name: n.into(),
-                    valid_from: now - Duration::hours(1),
-                    valid_until: Duration::try_days(a.valid_days.clamp(1, 3650))
-                        .and_then(|d| now.checked_add_signed(d))
-                        .ok_or("--valid-days is out of range")?,
-                    seal_key,
-                })
-            })
-            .collect::<Result<_, String>>()?,
-        alert_policy: policy,
-        hotlines: a
-            .hotlines
-            .iter()
-            .map(|h| {
-                pair(h).map(|(n, num)| NetworkHotline {
-                    name: n.into(),
-                    number: num.into(),
-                    region: None,
-                })
-            })
-            .collect::<Result<_, _>>()?,
-    };
-    profile.validate().map_err(err)?;
+            .transpose()?;
+        draft = draft
+            .dispatcher(key(k)?, n, seal_key, now, a.valid_days)
+            .map_err(|_| "--valid-days is out of range".to_owned())?;
+    }
+    for h in &a.hotlines {
+        let (name, number) = pair(h)?;
+        draft = draft.hotline(name, number);
+    }
+    let profile = draft.policy(policy).build().map_err(err)?;
     let text = serde_json::to_vec_pretty(&profile).map_err(err)?;
     super::organizer::write_new(&a.out, &text, false)?;
     if ctx.out.json {
@@ -640,20 +595,36 @@ fn parse_point(s: &str) -> Result<Point, String> {
 }
 
 pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        a.lang.clone(),
+    let msg_type = match a.msg_type {
+        MsgTypeArg::Alert => MsgType::Alert,
+        MsgTypeArg::Update => MsgType::Update,
+        MsgTypeArg::Cancel => MsgType::Cancel,
+    };
+    let mut draft = AlertDraft::new(
+        &a.network,
+        msg_type,
+        (a.category, a.severity, a.urgency, a.certainty),
+        Utc::now(),
+        parse_duration(&a.expires)?,
+    )
+    .map_err(|_| "--expires is out of range".to_owned())?
+    .references(&a.references)
+    .text(
+        &a.lang,
         AlertText {
             headline: a.headline.clone(),
             description: a.description.clone(),
             instruction: a.instruction.clone(),
         },
-    );
+    )
+    .hotline(a.hotline.as_deref());
+    if let Some(id) = &a.id {
+        draft = draft.id(id);
+    }
     for t in &a.translations {
         let (l, h) = pair(t)?;
-        info.insert(
-            l.to_owned(),
+        draft = draft.text(
+            l,
             AlertText {
                 headline: h.to_owned(),
                 description: None,
@@ -661,57 +632,31 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
             },
         );
     }
-    let circles = a
-        .circles
-        .iter()
-        .map(|c| {
-            let parts: Vec<&str> = c.split(',').collect();
-            match parts.as_slice() {
-                [lat, lon, r] => Ok(Circle {
-                    center: parse_point(&format!("{lat},{lon}"))?,
-                    radius_m: r
-                        .trim()
-                        .parse()
-                        .map_err(|_| "a radius is metres".to_owned())?,
-                }),
-                _ => Err("a circle is LAT,LON,RADIUS_M".to_owned()),
-            }
-        })
-        .collect::<Result<_, String>>()?;
-    let polygons = a
-        .polygons
-        .iter()
-        .map(|p| p.split(';').map(parse_point).collect::<Result<Vec<_>, _>>())
-        .collect::<Result<_, _>>()?;
-    let alert = Alert {
-        format: 1,
-        id: a
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("a-{}", &uuid_like())),
-        network: a.network.clone(),
-        msg_type: match a.msg_type {
-            MsgTypeArg::Alert => MsgType::Alert,
-            MsgTypeArg::Update => MsgType::Update,
-            MsgTypeArg::Cancel => MsgType::Cancel,
-        },
-        references: a.references.clone(),
-        category: a.category,
-        severity: a.severity,
-        urgency: a.urgency,
-        certainty: a.certainty,
-        sent: now,
-        expires: now
-            .checked_add_signed(parse_duration(&a.expires)?)
-            .ok_or("--expires is out of range")?,
-        area: Area {
-            circles,
-            polygons,
-            regions: a.regions.iter().map(|r| r.to_ascii_uppercase()).collect(),
-        },
-        info,
-        hotline: a.hotline.clone(),
-    };
+    for c in &a.circles {
+        let parts: Vec<&str> = c.split(',').collect();
+        let circle = match parts.as_slice() {
+            [lat, lon, r] => Circle {
+                center: parse_point(&format!("{lat},{lon}"))?,
+                radius_m: r
+                    .trim()
+                    .parse()
+                    .map_err(|_| "a radius is metres".to_owned())?,
+            },
+            _ => return Err("a circle is LAT,LON,RADIUS_M".to_owned()),
+        };
+        draft = draft.circle(circle);
+    }
+    for p in &a.polygons {
+        draft = draft.polygon(
+            p.split(';')
+                .map(parse_point)
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    for r in &a.regions {
+        draft = draft.region(r);
+    }
+    let alert = draft.build().map_err(err)?;
     let keys = a
         .sign
         .iter()
@@ -734,17 +679,9 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn uuid_like() -> String {
-    let mut b = [0u8; 8];
-    let _ = silbato_core::crypto::random_fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Replaces `path` atomically: a crash leaves the old file or the new one.
+/// Replaces `path` atomically and durably: a crash leaves the old file or the new one.
 fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension("tmp-silbato");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
+    silbato_core::files::replace(path, bytes)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
@@ -753,32 +690,16 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> {
     let key = super::organizer::load_key(keyfile)?;
     let bytes = read_bounded(file, MAX_ALERT_ENVELOPE)?;
-    let (alert, signed, count) =
-        match Envelope::parse(&bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
-            Ok(env) => {
-                env.verify_self_consistent(DocKind::Envelope).map_err(|_| {
-                    "a signature already on this alert does not verify; do not sign it".to_owned()
-                })?;
-                let alert: Alert =
-                    serde_json::from_slice(&env.payload).map_err(|_| "not an alert".to_owned())?;
-                alert.validate().map_err(err)?;
-                let signed = add_signature(
-                    &bytes,
-                    DocKind::Envelope,
-                    ALERT_KIND,
-                    MAX_ALERT_ENVELOPE,
-                    &key,
-                )
-                .map_err(err)?;
-                (alert, signed, env.signatures.len() + 1)
-            }
-            // An unsigned alert (from `alert from-cap`): the first signature.
-            Err(_) => {
-                let alert: Alert = serde_json::from_slice(&bytes)
-                    .map_err(|_| "not an alert or a signed alert".to_owned())?;
-                (alert.clone(), sign_alert(&alert, &[&key]).map_err(err)?, 1)
-            }
-        };
+    let Cosigned {
+        alert,
+        envelope: signed,
+        signatures: count,
+    } = cosign(&bytes, &key).map_err(|e| match e {
+        silbato_core::proto::Error::BadSignature { .. } => {
+            "a signature already on this alert does not verify; do not sign it".to_owned()
+        }
+        other => err(other),
+    })?;
     replace_file(file, &signed)?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({ "out": file, "id": alert.id, "signed_by": key.public_key().to_string() }));

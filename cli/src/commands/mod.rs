@@ -10,7 +10,10 @@ pub mod vault;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use silbato_core::app::{App, AppConfig};
+use silbato_core::keys::{FileKeyStore, KdfParams};
 use silbato_core::rights::RightsLibrary;
 
 use crate::output::Out;
@@ -34,12 +37,39 @@ impl Ctx {
     pub fn rights(&self) -> Result<RightsLibrary, String> {
         let (lib, report) = RightsLibrary::open(&self.data_dir()?).map_err(|e| e.to_string())?;
         if report.rebuilt {
-            eprintln!(
-                "silbato: the content database was damaged and has been rebuilt from the bundled cards"
-            );
+            tell_rights_rebuilt();
         }
         Ok(lib)
     }
+
+    /// Opens the whole data directory, for the commands that talk to hubs, telling the user (on
+    /// stderr) what had to be repaired. The inbox key is kept by the file key store; the vault
+    /// keeps no copy of its key there (only the passphrase opens it), never locks on its own in a
+    /// command that lasts seconds, and is never given a new passphrase here.
+    pub fn app(&self) -> Result<App, String> {
+        let dir = self.data_dir()?;
+        let config = AppConfig {
+            kdf: KdfParams::DEFAULT,
+            vault_idle_timeout: None,
+            vault_key_in_platform_store: false,
+        };
+        let app = App::open(&dir, config, Arc::new(FileKeyStore::new(&dir)))
+            .map_err(|e| e.to_string())?;
+        let opened = app.open_report();
+        if opened.rights_rebuilt {
+            tell_rights_rebuilt();
+        }
+        if let Some(aside) = &opened.vault_moved_aside {
+            vault::tell_moved_aside(aside);
+        }
+        Ok(app)
+    }
+}
+
+fn tell_rights_rebuilt() {
+    eprintln!(
+        "silbato: the content database was damaged and has been rebuilt from the bundled cards"
+    );
 }
 
 /// The language to show: `--lang`, else the locale's (LC_ALL, LC_MESSAGES, LANG), else English.

@@ -1,6 +1,5 @@
 //! Organizer tools: signing keys, trusted publishers, building and checking packs.
 
-use std::io::Write;
 use std::path::Path;
 
 use silbato_core::crypto::{PublicKey, SigningKey};
@@ -14,22 +13,12 @@ const MAX_KEY_FILE: usize = 64 * 1024;
 /// Creates `path` (readable and writable by its owner only when `private`); refuses to replace an
 /// existing file, so a typo cannot destroy a signing key or a published pack.
 pub fn write_new(path: &Path, bytes: &[u8], private: bool) -> Result<(), String> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path).map_err(|e| match e.kind() {
+    silbato_core::files::write_new(path, bytes, private).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => {
             format!("{} already exists; not replacing it", path.display())
         }
         _ => format!("cannot create {}: {e}", path.display()),
-    })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    })
 }
 
 /// Reads a signing key: an Ed25519 key file, or the signing half of a dispatcher key file.

@@ -4,12 +4,9 @@
 use std::path::Path;
 
 use chrono::Utc;
-use silbato_core::inbox::Inbox;
-use silbato_core::protocol::{self, DispatcherKeys, PushProvider};
-use silbato_core::sync::{
-    HubClient, SyncConfig, SyncReport, SyncTargets, queue_sighting_report, subscription_for, sync,
-};
-use silbato_core::watchlist::Watchlists;
+use silbato_core::app::push_provider;
+use silbato_core::protocol::{self, DispatcherKeys};
+use silbato_core::sync::{HubClient, SyncConfig, SyncReport};
 
 use super::inbox::open_inbox;
 use super::{Ctx, read_bounded};
@@ -18,30 +15,9 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// The hubs to talk to: `--hub`, else every confirmed network's.
-fn hubs(inbox: &Inbox, hub: Option<&str>) -> Result<Vec<String>, String> {
-    if let Some(h) = hub {
-        return Ok(vec![h.to_owned()]);
-    }
-    let mut hubs: Vec<String> = Vec::new();
-    for n in inbox
-        .networks()
-        .map_err(err)?
-        .into_iter()
-        .filter(|n| n.confirmed)
-    {
-        if !hubs.contains(&n.hub_url) {
-            hubs.push(n.hub_url);
-        }
-    }
-    if hubs.is_empty() {
-        return Err(
-            "no confirmed network to sync with: install one (`network install`) or pass --hub URL"
-                .into(),
-        );
-    }
-    Ok(hubs)
-}
+/// When there is no hub to talk to: neither `--hub` nor a confirmed network.
+const NO_HUB: &str =
+    "no confirmed network to sync with: install one (`network install`) or pass --hub URL";
 
 fn print_report(ctx: &Ctx, hub: &str, r: &SyncReport) {
     let out = &ctx.out;
@@ -78,31 +54,27 @@ fn print_report(ctx: &Ctx, hub: &str, r: &SyncReport) {
 }
 
 pub fn sync_cmd(ctx: &Ctx, hub: Option<&str>) -> Result<(), String> {
-    let rights = ctx.rights()?;
-    let inbox = open_inbox(ctx)?;
-    let watchlists = Watchlists::with_store(inbox.store().clone());
-    let mut reports = Vec::new();
-    for h in hubs(&inbox, hub)? {
-        let client = HubClient::new(SyncConfig::new(&h)).map_err(err)?;
-        let targets = SyncTargets {
-            inbox: &inbox,
-            rights: &rights,
-            watchlists: &watchlists,
-        };
-        reports.push((h, sync(&client, &targets, Utc::now())));
+    let app = ctx.app()?;
+    let outcome = match hub {
+        Some(h) => app.sync_hub(h, Utc::now()).map_err(err)?,
+        None => app.sync(Utc::now()).map_err(err)?,
+    };
+    if outcome.hubs.is_empty() {
+        return Err(NO_HUB.into());
     }
     if ctx.out.json {
-        let list: Vec<_> = reports
+        let list: Vec<_> = outcome
+            .hubs
             .iter()
-            .map(|(h, r)| serde_json::json!({ "hub": h, "report": r }))
+            .map(|h| serde_json::json!({ "hub": h.hub.url, "report": h.report }))
             .collect();
         ctx.out.json(&list)?;
     } else {
-        for (h, r) in &reports {
-            print_report(ctx, h, r);
+        for h in &outcome.hubs {
+            print_report(ctx, &h.hub.url, &h.report);
         }
     }
-    let failed = reports.iter().filter(|(_, r)| !r.ok()).count();
+    let failed = outcome.hubs.iter().filter(|h| !h.report.ok()).count();
     if failed > 0 {
         Err(format!(
             "sync finished with problems ({failed} hub(s)); what could be applied was applied"
@@ -118,11 +90,12 @@ pub fn vault_report(
     network: Option<&str>,
     pass: &super::vault::PassArgs,
 ) -> Result<(), String> {
-    let inbox = open_inbox(ctx)?;
+    let app = ctx.app()?;
     let network_id = match network {
         Some(n) => n.to_owned(),
         None => {
-            let confirmed: Vec<_> = inbox
+            let confirmed: Vec<_> = app
+                .inbox()
                 .networks()
                 .map_err(err)?
                 .into_iter()
@@ -135,8 +108,8 @@ pub fn vault_report(
             }
         }
     };
-    let vault = super::vault::unlocked(ctx, pass)?;
-    let key = queue_sighting_report(&vault, &inbox, id, &network_id, Utc::now()).map_err(err)?;
+    super::vault::unlock(app.vault(), pass)?;
+    let key = app.report(id, &network_id, Utc::now()).map_err(err)?;
     if ctx.out.json {
         return ctx
             .out
@@ -177,21 +150,18 @@ pub fn push_subscribe(
     provider: &str,
     hub: Option<&str>,
 ) -> Result<(), String> {
-    let inbox = open_inbox(ctx)?;
-    let provider = match provider {
-        "webpush" | "unifiedpush" => PushProvider::Webpush,
-        "fcm" => PushProvider::Fcm,
-        "apns" => PushProvider::Apns,
-        _ => return Err("--provider is webpush, fcm or apns".into()),
-    };
-    let sub = subscription_for(&inbox, provider, endpoint, regions).map_err(err)?;
-    for h in hubs(&inbox, hub)? {
-        HubClient::new(SyncConfig::new(&h))
-            .and_then(|c| c.subscribe(&sub))
-            .map_err(err)?;
+    let provider =
+        push_provider(provider).map_err(|_| "--provider is webpush, fcm or apns".to_owned())?;
+    let app = ctx.app()?;
+    let subscribed = app
+        .subscribe_push(provider, endpoint, regions, hub)
+        .map_err(err)?;
+    if subscribed.hubs.is_empty() {
+        return Err(NO_HUB.into());
     }
+    let sub = &subscribed.subscription;
     if ctx.out.json {
-        return ctx.out.json(&sub);
+        return ctx.out.json(sub);
     }
     ctx.out.line(&format!(
         "Subscribed for {} (push key {}). No place was sent.",

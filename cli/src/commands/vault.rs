@@ -299,26 +299,36 @@ fn config(kdf: Option<&KdfArgs>) -> VaultConfig {
     }
 }
 
+/// Tells the user (on stderr) that a damaged `vault.db` was moved aside.
+pub fn tell_moved_aside(aside: &Path) {
+    eprintln!(
+        "silbato: vault.db was damaged; it was moved aside to {} and a new log was started",
+        aside.display()
+    );
+}
+
 fn open_vault(ctx: &Ctx, kdf: Option<&KdfArgs>) -> Result<Vault, String> {
     let (vault, report) = Vault::open(&ctx.data_dir()?, config(kdf), None).map_err(err)?;
     if let Some(aside) = report.moved_aside {
-        eprintln!(
-            "silbato: vault.db was damaged; it was moved aside to {} and a new log was started",
-            aside.display()
-        );
+        tell_moved_aside(&aside);
     }
     Ok(vault)
 }
 
 pub fn unlocked(ctx: &Ctx, pass: &PassArgs) -> Result<Vault, String> {
     let vault = open_vault(ctx, None)?;
+    unlock(&vault, pass)?;
+    Ok(vault)
+}
+
+/// Unlocks `vault` with the passphrase (prompted, or from stdin); the passphrase is dropped here.
+pub fn unlock(vault: &Vault, pass: &PassArgs) -> Result<(), String> {
     if vault.state() == VaultState::NotInitialized {
         return Err("no vault here yet: run `silbato vault init` first".into());
     }
     let p = passphrases(pass, &["Vault passphrase: "])?;
     let first = p.first().ok_or("no passphrase")?;
-    vault.unlock(first).map_err(err)?;
-    Ok(vault)
+    vault.unlock(first).map_err(err)
 }
 
 fn watchlists(ctx: &Ctx) -> Result<Watchlists, String> {

@@ -8,10 +8,10 @@
 //! a place anywhere, never show or store an alert that did not verify, and never put alert or place
 //! text in an error or a log.
 
-pub mod alert;
-pub mod cap;
-pub mod geo;
 pub mod push;
+
+pub use silbato_proto::alert::{Rejection, VerifiedAlert, verify_alert_envelope};
+pub use silbato_proto::{alert, cap, geo};
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -21,17 +21,16 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{PublicKey, aead_open, aead_seal, sha256_hex};
+use crate::crypto::{PublicKey, aead_open, aead_seal, random_id, sha256_hex};
 use crate::envelope::Envelope;
 use crate::error::{DocKind, Error, Result};
 use crate::keys::{DataKey, KeyFile, PlatformKeyStore};
 use crate::network::{self, NetworkInstall, NetworkProfile, NetworkSummary};
 use crate::store::{Store, StoreSpec};
-use alert::{
-    ALERT_KIND, Alert, Certainty, MAX_ALERT_ENVELOPE, MAX_ALERT_PAYLOAD, MAX_CLOCK_SKEW, MsgType,
-    Severity,
-};
+use alert::{ALERT_KIND, Alert, Certainty, MAX_ALERT_ENVELOPE, MsgType, Severity};
 use geo::{Circle, Point, Polygon};
+
+pub use crate::error::InboxError;
 
 pub const INBOX_DB: &str = "inbox.db";
 pub const INBOX_KEYS: &str = "inbox.keys";
@@ -41,68 +40,12 @@ const INBOX_CANARY_AAD: &[u8] = b"inbox.db/inbox_meta/canary/v2";
 
 pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
     name: "inbox",
-    migrations: crate::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts", 3 => "003_sync"),
+    migrations: silbato_store::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts", 3 => "003_sync"),
     // Alerts come again with the next sync; an fsync per commit buys nothing here.
     full_sync: false,
     secure_delete: true,
     check_on_open: false,
 };
-
-/// Why an alert was not accepted. Each rule has its own outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
-pub enum Rejection {
-    /// The payload is over 16 KiB (refused unread) or the envelope is too large.
-    TooLarge,
-    /// Not a signed alert envelope, or a payload that is not a valid alert.
-    Malformed,
-    /// No installed network has a dispatcher key that signed it.
-    UnknownKey,
-    /// Signed by a network's dispatchers, but the payload names another network.
-    UnknownNetwork,
-    /// A signature by a dispatcher key does not verify: the bytes were changed.
-    BadSignature,
-    /// A signing key was outside its validity window when the alert was sent.
-    KeyOutsideValidity,
-    /// Fewer distinct dispatcher signatures than the network's policy demands for this certainty.
-    NotEnoughSignatures {
-        have: u8,
-        need: u8,
-    },
-    Expired,
-    /// Sent more than 5 minutes in the future.
-    FromTheFuture,
-    /// The same id was already received with different contents.
-    Conflict,
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Rejection::TooLarge => f.write_str("it is too large"),
-            Rejection::Malformed => f.write_str("it is not a valid signed alert"),
-            Rejection::UnknownKey => f.write_str("no confirmed network's dispatcher signed it"),
-            Rejection::UnknownNetwork => {
-                f.write_str("it names a network its signers do not belong to")
-            }
-            Rejection::BadSignature => f.write_str("a signature does not verify; it was changed"),
-            Rejection::KeyOutsideValidity => {
-                f.write_str("a signing key was outside its validity window")
-            }
-            Rejection::NotEnoughSignatures { have, need } => {
-                write!(
-                    f,
-                    "it has {have} dispatcher signature(s); the network requires {need}"
-                )
-            }
-            Rejection::Expired => f.write_str("it has expired"),
-            Rejection::FromTheFuture => f.write_str("it claims to be sent in the future"),
-            Rejection::Conflict => {
-                f.write_str("an alert with this id but different contents is already here")
-            }
-        }
-    }
-}
 
 /// What ingesting one alert did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -328,7 +271,9 @@ impl Inbox {
     pub fn network(&self, id: &str) -> Result<NetworkProfile> {
         self.store
             .read(|c| network::load(c, id))?
-            .ok_or(Error::NotFound { what: "network" })
+            .ok_or(Error::NotFound {
+                what: crate::error::Missing::Network,
+            })
     }
 
     /// Publisher keys of every confirmed network: trusted for packs and watch-lists.
@@ -494,7 +439,9 @@ impl Inbox {
         let mut view = found
             .into_iter()
             .find(|a| a.id == id)
-            .ok_or(Error::NotFound { what: "alert" })?;
+            .ok_or(Error::NotFound {
+                what: crate::error::Missing::Alert,
+            })?;
         let sealed: Vec<u8> = self.store.read(|c| {
             Ok(
                 c.query_row("SELECT sealed FROM alerts WHERE id = ?1", [id], |r| {
@@ -537,7 +484,9 @@ impl Inbox {
             .store
             .write(|tx| Ok(tx.execute("UPDATE alerts SET read = 1 WHERE id = ?1", [id])?))?;
         if n == 0 {
-            Err(Error::NotFound { what: "alert" })
+            Err(Error::NotFound {
+                what: crate::error::Missing::Alert,
+            })
         } else {
             Ok(())
         }
@@ -648,11 +597,38 @@ impl Inbox {
     }
 
     /// Reports whose next attempt is due, with their sealed bytes.
-    pub(crate) fn due_reports(&self, now: DateTime<Utc>) -> Result<Vec<(String, Vec<u8>, u32)>> {
+    /// Reports due by `now` for the confirmed networks whose hub is `hub_url`: a report goes only
+    /// to its own network's hub, whose dispatchers it is sealed to, never to another network's
+    /// hub. A URL no confirmed network names (an explicit `--hub`, such as a proxy in front of the
+    /// network's hub) is taken to be the hub of every network, as before networks had hubs.
+    pub(crate) fn due_reports(
+        &self,
+        hub_url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Vec<u8>, u32)>> {
         self.store.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT id, sealed, attempts FROM outbox WHERE next_attempt_at <= ?1 ORDER BY created_at, id")?;
-            let rows = stmt.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?, u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX))))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            let served: HashSet<String> = network::load_all_confirmed(c)?
+                .into_iter()
+                .filter(|p| silbato_proto::protocol::same_hub(&p.hub_url, hub_url))
+                .map(|p| p.network_id)
+                .collect();
+            let mut stmt = c.prepare_cached("SELECT id, sealed, attempts, network_id FROM outbox WHERE next_attempt_at <= ?1 ORDER BY created_at, id")?;
+            let rows = stmt.query_map([ts(now)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+                    r.get::<_, String>(3)?,
+                ))
+            })?;
+            let mut due = Vec::new();
+            for row in rows {
+                let (id, sealed, attempts, network) = row?;
+                if served.is_empty() || served.contains(&network) {
+                    due.push((id, sealed, attempts));
+                }
+            }
+            Ok(due)
         })
     }
 
@@ -684,25 +660,21 @@ impl Inbox {
     pub fn add_place(&self, label: &str, lat: f64, lon: f64, radius_m: f64) -> Result<Place> {
         let label = label.trim();
         if label.is_empty() || label.chars().count() > 60 || label.chars().any(char::is_control) {
-            return Err(Error::InvalidInput {
-                reason: "a place label is 1 to 60 printable characters",
-            });
+            return Err(Error::from(InboxError::PlaceLabel));
         }
         let circle = Circle {
             center: Point { lat, lon },
             radius_m,
         };
-        geo::validate_circle(&circle).map_err(|_| Error::InvalidInput {
-            reason: "a place needs a valid latitude, longitude and a radius up to 500 km",
-        })?;
+        geo::validate_circle(&circle).map_err(|_| Error::from(InboxError::PlaceArea))?;
         let place = Place {
-            id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            id: random_id()?[..12].to_owned(),
             label: label.to_owned(),
             lat,
             lon,
             radius_m,
         };
-        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&place).map_err(|_| Error::Crypto)?);
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&place).map_err(|_| Error::Encode)?);
         let sealed = aead_seal(self.key.bytes(), &place_aad(&place.id), &plain)?;
         self.store.write(|tx| {
             Ok(tx.execute(
@@ -732,7 +704,9 @@ impl Inbox {
             .store
             .write(|tx| Ok(tx.execute("DELETE FROM places WHERE id = ?1", [id])?))?;
         if n == 0 {
-            Err(Error::NotFound { what: "place" })
+            Err(Error::NotFound {
+                what: crate::error::Missing::Place,
+            })
         } else {
             Ok(())
         }
@@ -742,9 +716,7 @@ impl Inbox {
         let code = code.trim().to_ascii_uppercase();
         // The same rule the hub applies, so a followed region never makes every pull fail.
         if !crate::protocol::valid_region(&code) {
-            return Err(Error::InvalidInput {
-                reason: "a region code looks like US-IL-CHI",
-            });
+            return Err(Error::from(InboxError::RegionCode));
         }
         self.store.write(|tx| {
             Ok(tx.execute(
@@ -867,26 +839,6 @@ impl Inbox {
 /// id, sealed envelope, read, expires, and the type of whatever replaced it.
 type HistoryRow = (String, Vec<u8>, bool, i64, Option<String>);
 
-/// How many distinct dispatchers must sign `alert`. Replacing or retracting anything (an update
-/// or a cancel) needs the strictest level of the policy, so one dispatcher cannot undo what two
-/// confirmed, whatever certainty the update claims.
-fn required_signatures(p: &network::AlertPolicy, alert: &Alert) -> u8 {
-    let own = match alert.certainty {
-        Certainty::Observed => p.observed,
-        Certainty::Likely => p.likely,
-        Certainty::Possible => p.possible,
-        Certainty::Unverified => p.unverified,
-    };
-    if alert.references.is_empty() {
-        own
-    } else {
-        own.max(p.observed)
-            .max(p.likely)
-            .max(p.possible)
-            .max(p.unverified)
-    }
-}
-
 fn rank(r: &Relevance) -> u8 {
     match r {
         Relevance::SavedPlace { .. } => 0,
@@ -950,16 +902,6 @@ impl RelevanceContext {
     }
 }
 
-/// An alert that passed every rule that needs no inbox state.
-#[derive(Debug, Clone)]
-pub struct VerifiedAlert {
-    pub alert: Alert,
-    /// The exact payload bytes the signatures cover.
-    pub payload: Vec<u8>,
-    /// Distinct dispatcher keys whose signatures verified and were valid.
-    pub signers: Vec<PublicKey>,
-}
-
 fn verify_alert(
     c: &Connection,
     bytes: &[u8],
@@ -968,95 +910,4 @@ fn verify_alert(
     // Only confirmed networks count: a profile whose fingerprint nobody compared yet cannot alert.
     let profiles: Vec<NetworkProfile> = network::load_all_confirmed(c)?;
     Ok(verify_alert_envelope(&profiles, bytes, now))
-}
-
-/// Checks an envelope against every rule that needs no inbox state (duplicates and conflicts are
-/// the caller's), for the networks in `profiles`: signatures first, over the exact bytes; the
-/// payload is parsed only after they verify. A hub uses this too, with its own network's profile.
-pub fn verify_alert_envelope(
-    profiles: &[NetworkProfile],
-    bytes: &[u8],
-    now: DateTime<Utc>,
-) -> std::result::Result<VerifiedAlert, Rejection> {
-    if bytes.len() > MAX_ALERT_ENVELOPE {
-        return Err(Rejection::TooLarge);
-    }
-    let env = match Envelope::parse(bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
-        Ok(e) => e,
-        Err(Error::TooLarge { .. }) => return Err(Rejection::TooLarge),
-        Err(Error::UntrustedKey { .. }) => return Err(Rejection::UnknownKey),
-        Err(Error::BadSignature { .. }) => return Err(Rejection::BadSignature),
-        Err(_) => return Err(Rejection::Malformed),
-    };
-    if env.payload.len() > MAX_ALERT_PAYLOAD {
-        return Err(Rejection::TooLarge);
-    }
-    // Every network with a dispatcher among the signers is tried: a profile that merely lists
-    // another network's key must not shadow the real one.
-    let candidates: Vec<&NetworkProfile> = profiles
-        .iter()
-        .filter(|p| {
-            env.signatures
-                .iter()
-                .any(|(k, _)| p.dispatcher(k).is_some())
-        })
-        .collect();
-    if candidates.is_empty() {
-        return Err(Rejection::UnknownKey);
-    }
-    let mut outcome = Rejection::BadSignature;
-    let mut chosen = None;
-    for net in candidates {
-        let Ok(signers) = env.verify(DocKind::Envelope, |k| net.dispatcher(k).is_some()) else {
-            continue;
-        };
-        let Ok(alert) = serde_json::from_slice::<Alert>(&env.payload) else {
-            return Err(Rejection::Malformed);
-        };
-        if alert.validate().is_err() {
-            return Err(Rejection::Malformed);
-        }
-        if alert.network == net.network_id {
-            chosen = Some((net, signers, alert));
-            break;
-        }
-        outcome = Rejection::UnknownNetwork;
-    }
-    let Some((net, signers, alert)) = chosen else {
-        return Err(outcome);
-    };
-    if alert.sent > now + MAX_CLOCK_SKEW {
-        return Err(Rejection::FromTheFuture);
-    }
-    if alert.expires <= now {
-        return Err(Rejection::Expired);
-    }
-    // A key counts only inside its window, both when the alert says it was sent and now: an
-    // expired key cannot sign a backdated alert.
-    let in_window: Vec<PublicKey> = signers
-        .iter()
-        .filter(|k| {
-            net.dispatcher(k).is_some_and(|d| {
-                d.valid_from <= alert.sent
-                    && alert.sent < d.valid_until
-                    && d.valid_from <= now + MAX_CLOCK_SKEW
-                    && now < d.valid_until
-            })
-        })
-        .copied()
-        .collect();
-    let need = required_signatures(&net.alert_policy, &alert);
-    let have = u8::try_from(in_window.len()).unwrap_or(u8::MAX);
-    if have < need {
-        return Err(if in_window.len() < signers.len() {
-            Rejection::KeyOutsideValidity
-        } else {
-            Rejection::NotEnoughSignatures { have, need }
-        });
-    }
-    Ok(VerifiedAlert {
-        alert,
-        payload: env.payload,
-        signers: in_window,
-    })
 }

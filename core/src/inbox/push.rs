@@ -1,49 +1,19 @@
-//! Push payloads, and what a shell may show for them.
+//! Push on the device: the inbox's push key, ingesting a push, and what a shell may show for it.
 //!
-//! A push is either a content-free wake-up (`SBP1 0x00`: "sync now") or one alert envelope sealed
-//! to this device's X25519 push key (`SBP1 0x01` + HPKE output, info `silbato/push/v1`). Push
-//! providers see neither. The notification text is generic by default ("New alert from <network>")
-//! so no alert text reaches the operating system's notification store unless the user opted in.
-//! This module must never return alert text for a notification without that opt-in.
+//! The payload format is `silbato_proto::push`. The notification text is generic by default ("New
+//! alert from <network>") so no alert text reaches the operating system's notification store
+//! unless the user opted in. This module must never return alert text for a notification without
+//! that opt-in.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+pub use silbato_proto::push::*;
+use silbato_proto::seal::{SealPublicKey, SealSecretKey};
+
 use crate::error::{Error, Result};
-use crate::inbox::alert::MAX_ALERT_ENVELOPE;
 use crate::inbox::{Inbox, IngestOutcome};
-use crate::seal::{self, SealPublicKey, SealSecretKey};
-
-pub const PUSH_MAGIC: &[u8; 4] = b"SBP1";
-const WAKE: u8 = 0;
-const SEALED_ALERT: u8 = 1;
-const PUSH_INFO: &[u8] = b"silbato/push/v1";
-/// A sealed alert plus framing; push services carry about 4 KB, so most alerts fit, and larger
-/// ones are sent as a wake-up instead.
-pub const MAX_PUSH_BYTES: usize = MAX_ALERT_ENVELOPE + 128;
-
-/// The wake-up payload: tells the device to sync, says nothing else.
-pub fn wake_payload() -> Vec<u8> {
-    let mut p = PUSH_MAGIC.to_vec();
-    p.push(WAKE);
-    p
-}
-
-/// Seals one alert envelope to a device's push key.
-pub fn seal_for_device(envelope: &[u8], device: &SealPublicKey) -> Result<Vec<u8>> {
-    if envelope.len() > MAX_ALERT_ENVELOPE {
-        return Err(Error::TooLarge {
-            what: crate::DocKind::Envelope,
-            limit: MAX_ALERT_ENVELOPE,
-        });
-    }
-    let sealed = seal::seal(device, PUSH_INFO, PUSH_MAGIC, envelope).map_err(|_| Error::Crypto)?;
-    let mut p = PUSH_MAGIC.to_vec();
-    p.push(SEALED_ALERT);
-    p.extend_from_slice(&sealed);
-    Ok(p)
-}
 
 /// What the shell should show. Generic unless the user chose to see headlines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,8 +58,11 @@ impl Inbox {
             return Ok(());
         }
         let secret = SealSecretKey::generate().map_err(|_| Error::Crypto)?;
-        let sealed =
-            crate::crypto::aead_seal(self.key.bytes(), PUSH_KEY_AAD, secret.to_bytes().as_ref())?;
+        let sealed = silbato_proto::crypto::aead_seal(
+            self.key.bytes(),
+            PUSH_KEY_AAD,
+            secret.to_bytes().as_ref(),
+        )?;
         self.store.write(|tx| {
             tx.execute(
                 "INSERT OR IGNORE INTO inbox_meta (name, value) VALUES (?1, ?2)",
@@ -108,7 +81,7 @@ impl Inbox {
             )?)
         })?;
         let bytes = Zeroizing::new(
-            crate::crypto::aead_open(self.key.bytes(), PUSH_KEY_AAD, &sealed)?.to_vec(),
+            silbato_proto::crypto::aead_open(self.key.bytes(), PUSH_KEY_AAD, &sealed)?.to_vec(),
         );
         SealSecretKey::from_bytes(&bytes).map_err(|_| Error::Corrupt { store: "inbox" })
     }
@@ -120,22 +93,10 @@ impl Inbox {
 
     /// Handles a push payload handed over by FCM, APNs or UnifiedPush.
     pub fn ingest_push(&self, bytes: &[u8], lang: &str, now: DateTime<Utc>) -> Result<PushOutcome> {
-        if bytes.len() > MAX_PUSH_BYTES {
-            return Err(Error::TooLarge {
-                what: crate::DocKind::Envelope,
-                limit: MAX_PUSH_BYTES,
-            });
-        }
-        let body = bytes
-            .strip_prefix(PUSH_MAGIC.as_slice())
-            .ok_or(Error::InvalidInput {
-                reason: "not a Silbato push payload",
-            })?;
-        match body.split_first() {
-            Some((&WAKE, [])) => Ok(PushOutcome::SyncNeeded),
-            Some((&SEALED_ALERT, sealed)) => {
-                let envelope = seal::open(&self.push_secret()?, PUSH_INFO, PUSH_MAGIC, sealed)
-                    .map_err(|_| Error::Decrypt)?;
+        match decode(bytes)? {
+            PushPayload::Wake => Ok(PushOutcome::SyncNeeded),
+            PushPayload::SealedAlert(sealed) => {
+                let envelope = open_sealed(&self.push_secret()?, sealed)?;
                 let outcome = self.ingest(&envelope, now)?;
                 // Nothing to show for a rejection, a duplicate, or an alert already replaced.
                 let notification = match &outcome {
@@ -152,9 +113,6 @@ impl Inbox {
                     notification,
                 })
             }
-            _ => Err(Error::InvalidInput {
-                reason: "not a Silbato push payload",
-            }),
         }
     }
 

@@ -7,7 +7,7 @@
 //! never let a damaged `rights.db` stop a resident from reading a card: it rebuilds instead.
 
 mod bundled;
-pub mod pack;
+pub use silbato_proto::pack;
 mod search;
 
 use std::collections::{BTreeMap, HashSet};
@@ -26,13 +26,15 @@ use crate::store::{Store, StoreSpec};
 pub use pack::{MAX_PACK_BYTES, PACK_KIND, VerifiedPack, inspect_pack, open_pack, sign_pack};
 pub use search::{SearchHit, SearchOptions, SnippetPart};
 
+pub use crate::error::RightsError;
+
 pub const RIGHTS_DB: &str = "rights.db";
 /// The language every card falls back to.
 pub const FALLBACK_LANG: &str = "en";
 
 pub(crate) const SPEC: StoreSpec = StoreSpec {
     name: "rights",
-    migrations: crate::migrations!("rights": 1 => "001_init"),
+    migrations: silbato_store::migrations!("rights": 1 => "001_init"),
     full_sync: false,
     secure_delete: false,
     check_on_open: true,
@@ -170,9 +172,7 @@ fn remove_db_files(path: &Path) -> Result<()> {
 }
 
 fn json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|_| Error::InvalidInput {
-        reason: "value cannot be encoded",
-    })
+    serde_json::to_string(value).map_err(|_| Error::Encode)
 }
 
 fn from_json<T: for<'de> serde::Deserialize<'de>>(text: &str) -> Result<T> {
@@ -235,7 +235,7 @@ impl RightsLibrary {
 
     /// The payload compiled into this build.
     pub fn bundled_pack() -> Result<PackPayload> {
-        pack::parse_payload(bundled::BUNDLED_PACK)
+        Ok(pack::parse_payload(bundled::BUNDLED_PACK)?)
     }
 
     /// Verifies and installs a pack file, atomically. Refused, with the installed content left
@@ -337,9 +337,7 @@ impl RightsLibrary {
     pub fn add_publisher(&self, key: &PublicKey, name: &str) -> Result<()> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(Error::InvalidInput {
-                reason: "a publisher name is 1 to 100 printable characters",
-            });
+            return Err(Error::from(RightsError::PublisherName));
         }
         self.store.write(|tx| {
             tx.execute(
@@ -360,7 +358,9 @@ impl RightsLibrary {
             )?)
         })?;
         if n == 0 {
-            Err(Error::NotFound { what: "publisher" })
+            Err(Error::NotFound {
+                what: crate::error::Missing::Publisher,
+            })
         } else {
             Ok(())
         }
@@ -422,7 +422,9 @@ impl RightsLibrary {
             .or_else(|| all.iter().position(|l| l.code == FALLBACK_LANG))
             .or(if all.is_empty() { None } else { Some(0) });
         pick.and_then(|i| all.into_iter().nth(i))
-            .ok_or(Error::NotFound { what: "language" })
+            .ok_or(Error::NotFound {
+                what: crate::error::Missing::Language,
+            })
     }
 
     pub fn categories(&self, lang: &str) -> Result<Vec<CategoryView>> {
@@ -502,7 +504,7 @@ impl RightsLibrary {
             let row = c
                 .query_row(&sql, params![lang, card_id, pack_filter], RawCard::from_row)
                 .optional()?
-                .ok_or(Error::NotFound { what: "card" })?;
+                .ok_or(Error::NotFound { what: crate::error::Missing::Card })?;
             row.into_view(c, lang)
         })
     }
@@ -731,7 +733,7 @@ fn replace_pack(
         params![
             pid,
             payload.publisher,
-            i64::try_from(payload.version).map_err(|_| Error::InvalidInput { reason: "pack version too large" })?,
+            i64::try_from(payload.version).map_err(|_| Error::from(RightsError::PackVersion))?,
             payload.issued.to_string(),
             signer.is_none(),
             signer.map(ToString::to_string),

@@ -1,20 +1,17 @@
 //! Full-text search over every card translation.
 //!
-//! User text never reaches FTS5 syntax: the query is cut into words (letters and digits only,
-//! after Unicode NFC), each word becomes a quoted prefix term, and the terms are ANDed — or, if
-//! that finds nothing, ORed. Quotes, `*`, `NEAR(`, `AND`/`OR`/`NOT`, parentheses, emoji and any
-//! length of input therefore give results or an empty list, never an error.
+//! User text never reaches FTS5 syntax: [`silbato_proto::query`] cuts the query into words
+//! (letters and digits only, after Unicode NFC) and makes each a quoted prefix term; the terms
+//! are ANDed — or, if that finds nothing, ORed. Quotes, `*`, `NEAR(`, `AND`/`OR`/`NOT`,
+//! parentheses, emoji and any length of input therefore give results or an empty list, never an
+//! error. Ranking and snippets are here.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use silbato_proto::query::{Join, fts_query, terms};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Result;
-
-/// At most this many words of a query are used; the rest cannot change a sensible result.
-const MAX_TERMS: usize = 12;
-/// Longer words are cut: no real word is longer, and it bounds the query.
-const MAX_TERM_CHARS: usize = 48;
 
 /// One piece of a snippet; `highlight` marks the words that matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,26 +41,6 @@ pub struct SearchOptions {
     pub limit: usize,
 }
 
-/// The words of a query, as FTS5 sees them: letters and digits only.
-pub(crate) fn terms(query: &str) -> Vec<String> {
-    let normal: String = query.nfc().collect();
-    normal
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_TERMS)
-        .map(|w| w.chars().take(MAX_TERM_CHARS).collect())
-        .collect()
-}
-
-/// Builds an FTS5 query of quoted prefix terms joined by `joiner` (" " is AND).
-pub(crate) fn fts_query(terms: &[String], joiner: &str) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
-        .collect::<Vec<_>>()
-        .join(joiner)
-}
-
 /// Ranking happens inside FTS5 (`ORDER BY rank` uses the weights configured in the migration),
 /// so SQLite never sorts a join; filtering by language is done on the rows as they stream out.
 const RANK_SQL: &str = "SELECT rowid, rank FROM card_fts WHERE card_fts MATCH ?1 ORDER BY rank";
@@ -88,9 +65,9 @@ pub(crate) fn search(
     if words.is_empty() || opts.limit == 0 {
         return Ok(Vec::new());
     }
-    let mut hits = run(conn, &fts_query(&words, " "), &words, opts)?;
+    let mut hits = run(conn, &fts_query(&words, Join::All), &words, opts)?;
     if hits.is_empty() && words.len() > 1 {
-        hits = run(conn, &fts_query(&words, " OR "), &words, opts)?;
+        hits = run(conn, &fts_query(&words, Join::Any), &words, opts)?;
     }
     Ok(hits)
 }
@@ -277,21 +254,6 @@ fn snippet(texts: &[String], terms: &[String]) -> Option<Vec<SnippetPart>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hostile_text_becomes_plain_terms() {
-        let t = terms("\"NEAR(a b)\" OR *x AND (NOT y");
-        assert_eq!(t, vec!["NEAR", "a", "b", "OR", "x", "AND", "NOT", "y"]);
-        assert_eq!(fts_query(&t[..2], " "), "\"NEAR\"* \"a\"*");
-        assert!(terms("🚨🚨 ::: ()").is_empty());
-        assert_eq!(terms(&"a".repeat(10_000)), vec!["a".repeat(MAX_TERM_CHARS)]);
-        assert_eq!(terms(&"w ".repeat(5_000)).len(), MAX_TERMS);
-    }
-
-    #[test]
-    fn decomposed_accents_stay_in_the_word() {
-        assert_eq!(terms("polici\u{301}a"), vec!["policía"]);
-    }
 
     #[test]
     fn snippets_highlight_folded_prefixes() {

@@ -7,10 +7,7 @@
 //! unencrypted, never log one, and never delete `vault.db` except in a wipe (a damaged file is
 //! moved aside and reported).
 
-mod chain;
-pub mod export;
-pub mod media;
-mod record;
+pub use silbato_proto::{chain, export, media, sighting as record};
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -28,13 +25,15 @@ pub use record::{
     Activity, Agency, AttachmentRef, CLOCK_SKEW, Confidence, Location, Sighting, Vehicle,
 };
 
-use crate::crypto::{PublicKey, SigningKey, aead_open, aead_seal, sha256_hex};
+use crate::crypto::{PublicKey, SigningKey, aead_open, aead_seal, random_id, sha256_hex};
 use crate::error::{Error, Result};
 use crate::keys::{
     DataKey, KdfParams, KeyFile, Passphrase, PlatformKeyStore, overwrite_and_remove, sync_dir,
 };
 use crate::store::{Store, StoreSpec};
 use crate::watchlist::{WatchHit, Watchlists};
+
+pub use crate::error::VaultError;
 
 pub const VAULT_DB: &str = "vault.db";
 pub const VAULT_KEYS: &str = "vault.keys";
@@ -46,7 +45,7 @@ const ENTRY_SCHEMA: u32 = 1;
 
 pub(crate) const SPEC: StoreSpec = StoreSpec {
     name: "vault",
-    migrations: crate::migrations!("vault": 1 => "001_init"),
+    migrations: silbato_store::migrations!("vault": 1 => "001_init"),
     full_sync: true,
     secure_delete: true,
     check_on_open: true,
@@ -274,9 +273,7 @@ impl Vault {
     /// and the canary. Leaves it unlocked.
     pub fn init(&self, passphrase: &Passphrase) -> Result<()> {
         if !passphrase.is_acceptable() {
-            return Err(Error::InvalidInput {
-                reason: "a passphrase has at least 8 characters",
-            });
+            return Err(Error::from(VaultError::PassphraseTooShort));
         }
         let _life = lock(&self.inner.life);
         if self.inner.keys.exists() {
@@ -325,9 +322,11 @@ impl Vault {
 
     /// Unlocks with the copy of the key kept by the platform key store, if one was set up.
     pub fn unlock_with_platform(&self) -> Result<()> {
-        let store = self.inner.platform.as_deref().ok_or(Error::InvalidInput {
-            reason: "no platform key store",
-        })?;
+        let store = self
+            .inner
+            .platform
+            .as_deref()
+            .ok_or(Error::from(VaultError::NoPlatformKeyStore))?;
         let _life = lock(&self.inner.life);
         let key = self.inner.keys.unwrap_with_platform(store)?;
         self.finish_unlock(key)
@@ -336,9 +335,11 @@ impl Vault {
     /// Keeps a copy of the vault key in the platform key store (for unlocking with the device's
     /// own authentication). Requires the vault unlocked.
     pub fn enable_platform_unlock(&self) -> Result<()> {
-        let platform = self.inner.platform.as_deref().ok_or(Error::InvalidInput {
-            reason: "no platform key store",
-        })?;
+        let platform = self
+            .inner
+            .platform
+            .as_deref()
+            .ok_or(Error::from(VaultError::NoPlatformKeyStore))?;
         let _life = lock(&self.inner.life);
         self.with_unlocked(|u, _| {
             self.inner
@@ -371,7 +372,7 @@ impl Vault {
                     }
                     let pkcs8 = aead_open(key.bytes(), DEVICE_KEY_AAD, &sealed)
                         .map_err(|_| Error::KeyMismatch { store: "vault" })?;
-                    SigningKey::from_pkcs8(pkcs8)
+                    Ok(SigningKey::from_pkcs8(pkcs8)?)
                 }
                 _ => {
                     // A fresh database after a damaged one was moved aside: start a new log under
@@ -410,9 +411,7 @@ impl Vault {
     /// time the vault is unlocked (and now). `None` keeps everything.
     pub fn set_retention_days(&self, days: Option<u32>) -> Result<Option<PurgeReport>> {
         if days == Some(0) {
-            return Err(Error::InvalidInput {
-                reason: "retention is at least one day",
-            });
+            return Err(Error::from(VaultError::Retention));
         }
         self.with_unlocked(|_, store| {
             store.write(|tx| {
@@ -464,9 +463,7 @@ impl Vault {
     /// Rewraps the vault key under a new passphrase; no record is touched. Needs the old one.
     pub fn change_passphrase(&self, old: &Passphrase, new: &Passphrase) -> Result<()> {
         if !new.is_acceptable() {
-            return Err(Error::InvalidInput {
-                reason: "a passphrase has at least 8 characters",
-            });
+            return Err(Error::from(VaultError::PassphraseTooShort));
         }
         let _life = lock(&self.inner.life);
         let key = self.inner.keys.unwrap_with_passphrase(old)?;
@@ -503,10 +500,8 @@ impl Vault {
     /// Strips metadata from a photo, encrypts it into the attachments folder, and returns the
     /// reference to put in a record.
     fn store_photo(&self, key: &DataKey, bytes: &[u8]) -> Result<AttachmentRef> {
-        let stripped = media::strip_metadata(bytes).map_err(|_| Error::InvalidInput {
-            reason: "a photo must be a JPEG or PNG file",
-        })?;
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let stripped = media::strip_metadata(bytes)?;
+        let id = random_id()?;
         let sealed = aead_seal(key.bytes(), &attachment_aad(&id), &stripped.bytes)?;
         let dir = self.attachments_dir();
         fs::create_dir_all(&dir)?;
@@ -542,12 +537,10 @@ impl Vault {
     ) -> Result<LogReceipt> {
         sighting.validate(Utc::now())?;
         if sighting.attachments.len() + photos.len() > record::MAX_ATTACHMENTS {
-            return Err(Error::InvalidInput {
-                reason: "too many attachments",
-            });
+            return Err(Error::from(VaultError::TooManyAttachments));
         }
         let matches = match_plates(&sighting, watchlists)?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = random_id()?;
         let seq = self.with_unlocked(|u, store| {
             let mut written = Vec::new();
             let result = (|| {
@@ -586,14 +579,12 @@ impl Vault {
             .as_ref()
             .is_some_and(|r| r.chars().count() > record::MAX_SHORT_TEXT)
         {
-            return Err(Error::InvalidInput {
-                reason: "the amendment reason is too long",
-            });
+            return Err(Error::from(VaultError::AmendmentReasonTooLong));
         }
         // The target must be a record this vault holds (an original, not an amendment).
         let current = self.record(id)?;
         let matches = match_plates(&sighting, watchlists)?;
-        let amendment_id = uuid::Uuid::new_v4().to_string();
+        let amendment_id = random_id()?;
         let seq = self.with_unlocked(|u, store| {
             self.append(
                 u,
@@ -667,14 +658,13 @@ impl Vault {
             .filter(|r| r.id == id || (id.len() >= 4 && r.id.starts_with(id)))
             .collect();
         match found.len() {
-            1 => found
-                .into_iter()
-                .next()
-                .ok_or(Error::NotFound { what: "record" }),
-            0 => Err(Error::NotFound { what: "record" }),
-            _ => Err(Error::InvalidInput {
-                reason: "that id prefix matches more than one record",
+            1 => found.into_iter().next().ok_or(Error::NotFound {
+                what: crate::error::Missing::Record,
             }),
+            0 => Err(Error::NotFound {
+                what: crate::error::Missing::Record,
+            }),
+            _ => Err(Error::from(VaultError::AmbiguousPrefix)),
         }
     }
 
@@ -683,9 +673,7 @@ impl Vault {
         self.with_unlocked(|u, _| {
             let path = self.attachments_dir().join(&attachment.id);
             if !attachment.id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(Error::InvalidInput {
-                    reason: "malformed attachment id",
-                });
+                return Err(Error::from(VaultError::AttachmentId));
             }
             let sealed = fs::read(path)?;
             let plain = aead_open(u.key.bytes(), &attachment_aad(&attachment.id), &sealed)?;
@@ -744,7 +732,15 @@ impl Vault {
                 }
             }
         }
-        self.with_unlocked(|u, _| export::write(&u.device, &entries, &attachments, target))
+        self.with_unlocked(|u, _| {
+            Ok(export::write(
+                &u.device,
+                &entries,
+                &attachments,
+                target,
+                Utc::now(),
+            )?)
+        })
     }
 
     /// Deletes, securely, the oldest entries recorded before `cutoff`, and records the purge in
@@ -805,7 +801,7 @@ impl Vault {
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('anchor_hash', ?1)",
                     [last_hash.to_vec()],
                 )?;
-                let marker = uuid::Uuid::new_v4().to_string();
+                let marker = random_id()?;
                 append_in(
                     tx,
                     u,
@@ -924,7 +920,7 @@ fn append_in(
         recorded_at: now,
         content,
     };
-    let bytes = Zeroizing::new(serde_json::to_vec(&body).map_err(|_| Error::Crypto)?);
+    let bytes = Zeroizing::new(serde_json::to_vec(&body).map_err(|_| Error::Encode)?);
     let hash = chain::link_hash(&prev, seq, &bytes);
     let signature = u.device.sign(&chain::signed_message(&hash));
     let sealed = aead_seal(u.key.bytes(), &entry_aad(seq), &bytes)?;
@@ -933,14 +929,7 @@ fn append_in(
     Ok(seq)
 }
 
-/// The raw chain fields of one stored entry and its decrypted bytes.
-pub(crate) struct StoredEntry {
-    pub seq: u64,
-    pub plain: Zeroizing<Vec<u8>>,
-    pub prev_hash: [u8; 32],
-    pub hash: [u8; 32],
-    pub signature: Vec<u8>,
-}
+pub(crate) use silbato_proto::chain::ChainEntry as StoredEntry;
 
 fn attachment_ids(body: &EntryBody) -> Vec<String> {
     match &body.content {

@@ -276,18 +276,13 @@ async fn bearer_from_file(path: &Path, scheme: &'static str) -> Result<HeaderVal
     Ok(value)
 }
 
-/// Checks a configured provider base URL (http for local stand-ins, https otherwise) and returns
-/// it without a trailing slash, ready for a path to be appended.
+/// Checks a configured provider base URL (`checked_url`: https, or http only to this machine for
+/// local stand-ins; no credentials; here also no query or fragment) and returns it without a
+/// trailing slash, ready for a path to be appended.
 fn base_url(raw: &str) -> Result<String, PushError> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|_| PushError::NotConfigured)?;
-    let scheme_ok = matches!(url.scheme(), "http" | "https");
-    if !scheme_ok
-        || url.host_str().is_none()
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
+    let url =
+        silbato_proto::protocol::checked_url(raw.trim()).map_err(|_| PushError::NotConfigured)?;
+    if url.query().is_some() || url.fragment().is_some() {
         return Err(PushError::NotConfigured);
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
@@ -545,7 +540,16 @@ mod tests {
             base_url("http://127.0.0.1:8080").unwrap(),
             "http://127.0.0.1:8080"
         );
-        for bad in ["ftp://x", "https://x/?a=b", "https://u:p@x", "x", ""] {
+        for bad in [
+            "ftp://x",
+            "https://x/?a=b",
+            "https://x/#f",
+            "https://u:p@x",
+            "http://localhost:1@evil.example/",
+            "http://fcm.googleapis.com",
+            "x",
+            "",
+        ] {
             assert!(base_url(bad).is_err(), "{bad}");
         }
     }

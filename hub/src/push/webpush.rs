@@ -74,19 +74,11 @@ impl PushGateway for WebPush {
     }
 }
 
-/// Only absolute http(s) URLs with a host are push endpoints; anything else (file:, data:, a
-/// relative path, credentials in the URL) is refused before any connection is made.
+/// Only what `silbato_proto::protocol::checked_url` accepts is a push endpoint: https with a host,
+/// plain http only to this machine, no credentials in the URL. Anything else (file:, data:, a
+/// relative path, `http://localhost@elsewhere`) is refused before any connection is made.
 fn endpoint_url(endpoint: &str) -> Result<reqwest::Url, PushError> {
-    let url = reqwest::Url::parse(endpoint).map_err(|_| PushError::Rejected)?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some()
-        && url.username().is_empty()
-        && url.password().is_none();
-    if ok {
-        Ok(url)
-    } else {
-        Err(PushError::Rejected)
-    }
+    silbato_proto::protocol::checked_url(endpoint).map_err(|_| PushError::Rejected)
 }
 
 fn map_status(status: StatusCode, headers: &reqwest::header::HeaderMap) -> Result<(), PushError> {
@@ -223,6 +215,8 @@ mod tests {
             "/relative/path".to_owned(),
             "data:text/plain,hi".to_owned(),
             format!("http://user:pw@{}/push/dev/ok", server.addr),
+            format!("http://localhost:1@{}/push/dev/ok", server.addr),
+            "http://push.example.org/push/dev/ok".to_owned(),
             String::new(),
         ] {
             assert!(

@@ -2,25 +2,25 @@
 //! a recording push gateway, and an HTTP client. Every hub listens on 127.0.0.1 only.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use silbato_core::crypto::SigningKey;
-use silbato_core::envelope;
-use silbato_core::inbox::alert::{
-    Alert, AlertText, Area, Category, Certainty, MsgType, Severity, Urgency, sign_alert,
-};
-use silbato_core::network::{
-    AlertPolicy, DispatcherKey, NETWORK_KIND, NamedKey, NetworkProfile, Region,
-};
+use silbato_core::inbox::alert::{Alert, sign_alert};
+use silbato_core::network::NetworkProfile;
 use silbato_core::rights::sign_pack;
 use silbato_core::seal::SealSecretKey;
-use silbato_core::watchlist::{WatchEntry, WatchlistPayload, sign_watchlist};
 use silbato_hub::push::{Gateways, PushError, PushGateway, SendFuture};
 use silbato_hub::{HubConfig, RunningHub};
+use silbato_testkit::{
+    AlertBuilder, DispatcherSpec, TestNetwork, WatchlistBuilder, pack, sign_profile, signing_key,
+};
 
+/// The `chi` network of `silbato_testkit` as the hub tests see it: its hub on loopback, regions
+/// Chicago and Evanston, dispatchers Ana (with a report key) and Luis, a retired dispatcher, one
+/// publisher, and a key that belongs to none of them.
 pub struct Net {
     pub root: SigningKey,
     pub d1: SigningKey,
@@ -31,101 +31,62 @@ pub struct Net {
     pub stranger: SigningKey,
     /// Dispatcher d1's report key.
     pub seal: SealSecretKey,
+    profile: NetworkProfile,
 }
 
 impl Net {
     pub fn new() -> Net {
-        let k = || SigningKey::generate().unwrap();
+        let TestNetwork {
+            profile,
+            roots,
+            dispatchers,
+            publishers,
+            ..
+        } = TestNetwork::builder()
+            .now(Utc::now())
+            .hub_url("http://127.0.0.1:9")
+            .region("US-IL-EVN", "Evanston")
+            .dispatchers(0)
+            .dispatcher(DispatcherSpec::new("Ana"))
+            .dispatcher(DispatcherSpec::new("Luis").without_seal_key())
+            .dispatcher(
+                DispatcherSpec::new("Old key")
+                    .valid_around(-Duration::days(60), -Duration::days(1))
+                    .without_seal_key(),
+            )
+            .build();
+        let [root] = <[SigningKey; 1]>::try_from(roots).unwrap();
+        let [d1, d2, retired] = <[_; 3]>::try_from(dispatchers).unwrap();
+        let [publisher] = <[SigningKey; 1]>::try_from(publishers).unwrap();
         Net {
-            root: k(),
-            d1: k(),
-            d2: k(),
-            retired: k(),
-            publisher: k(),
-            stranger: k(),
-            seal: SealSecretKey::generate().unwrap(),
+            root,
+            d1: d1.signing,
+            d2: d2.signing,
+            retired: retired.signing,
+            publisher,
+            stranger: signing_key("hub-tests/stranger"),
+            seal: d1.seal,
+            profile,
         }
     }
 
     pub fn profile(&self, version: u64) -> NetworkProfile {
-        let now = Utc::now();
-        let dispatcher = |k: &SigningKey, name: &str, seal| DispatcherKey {
-            key: k.public_key(),
-            name: name.into(),
-            valid_from: now - Duration::days(1),
-            valid_until: now + Duration::days(30),
-            seal_key: seal,
-        };
-        let mut retired = dispatcher(&self.retired, "Old key", None);
-        retired.valid_from = now - Duration::days(60);
-        retired.valid_until = now - Duration::days(1);
-        NetworkProfile {
-            format: 1,
-            network_id: "chi".into(),
-            name: "Chicago Rapid Response".into(),
-            version,
-            issued: now.date_naive(),
-            hub_url: "http://127.0.0.1:9".into(),
-            regions: vec![
-                Region {
-                    code: "US-IL-CHI".into(),
-                    name: "Chicago".into(),
-                    polygon: None,
-                },
-                Region {
-                    code: "US-IL-EVN".into(),
-                    name: "Evanston".into(),
-                    polygon: None,
-                },
-            ],
-            root_keys: vec![self.root.public_key()],
-            publisher_keys: vec![NamedKey {
-                key: self.publisher.public_key(),
-                name: "Publisher".into(),
-            }],
-            dispatcher_keys: vec![
-                dispatcher(&self.d1, "Ana", Some(self.seal.public_key())),
-                dispatcher(&self.d2, "Luis", None),
-                retired,
-            ],
-            alert_policy: AlertPolicy::default(),
-            hotlines: vec![],
-        }
+        let mut profile = self.profile.clone();
+        profile.version = version;
+        profile
     }
 
     pub fn signed_profile(&self, version: u64) -> Vec<u8> {
-        envelope::seal(
-            NETWORK_KIND,
-            &serde_json::to_vec(&self.profile(version)).unwrap(),
-            &[&self.root],
-        )
-        .unwrap()
+        sign_profile(&self.profile(version), &[&self.root])
     }
 
     pub fn watchlist(&self, version: u64, key: &SigningKey) -> Vec<u8> {
-        sign_watchlist(
-            WatchlistPayload {
-                format: 1,
-                publisher: "chi-publisher".into(),
-                list_id: "chi-vehicles".into(),
-                version,
-                issued: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-                entries: vec![WatchEntry {
-                    plate: "ABC 1234".into(),
-                    state: Some("IL".into()),
-                    description: Some("grey van".into()),
-                    last_seen: None,
-                }],
-            },
-            key,
-        )
-        .unwrap()
+        WatchlistBuilder::new().version(version).sign(key).unwrap()
     }
 
     /// The bundled content tree signed by the network's publisher; returns (pack_id, bytes).
     pub fn pack(&self, version: u64) -> (String, Vec<u8>) {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
-        let mut payload = silbato_content::load_dir(&dir).unwrap();
+        let mut payload = pack::bundled_pack().unwrap();
         payload.version = version;
         let bytes = sign_pack(&payload, &self.publisher).unwrap();
         (payload.pack_id, bytes)
@@ -137,43 +98,14 @@ impl Net {
     }
 }
 
+/// An `observed` alert of `chi` in English over 47th and Ashland (800 m) and `regions`, sent a
+/// minute ago and in force for two hours.
 pub fn alert(id: &str, regions: &[&str]) -> Alert {
-    let now = Utc::now();
-    let mut info = BTreeMap::new();
-    info.insert(
-        "en".into(),
-        AlertText {
-            headline: "ICE vans at 47th and Ashland".into(),
-            description: Some("Two vans".into()),
-            instruction: None,
-        },
-    );
-    Alert {
-        format: 1,
-        id: id.into(),
-        network: "chi".into(),
-        msg_type: MsgType::Alert,
-        references: vec![],
-        category: Category::Raid,
-        severity: Severity::Severe,
-        urgency: Urgency::Immediate,
-        certainty: Certainty::Observed,
-        sent: now - Duration::minutes(1),
-        expires: now + Duration::hours(2),
-        area: Area {
-            circles: vec![silbato_core::inbox::geo::Circle {
-                center: silbato_core::inbox::geo::Point {
-                    lat: 41.8087,
-                    lon: -87.6656,
-                },
-                radius_m: 800.0,
-            }],
-            polygons: vec![],
-            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
-        },
-        info,
-        hotline: None,
-    }
+    AlertBuilder::new(id)
+        .now(Utc::now())
+        .without_text("es")
+        .regions(regions)
+        .build()
 }
 
 /// A network's files in a temporary directory and a configuration pointing at them.

@@ -4315,24 +4315,31 @@ enum SilbatoError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
     
-    case WrongPassphrase
-    case Locked
-    case NotInitialized
-    case AlreadyInitialized
-    case BadSignature
-    case UntrustedKey
-    case Rollback
-    case InvalidInput(reason: String
+    case WrongPassphrase(code: String
     )
-    case NotFound(what: String
+    case Locked(code: String
     )
-    case Corrupt(reason: String
+    case NotInitialized(code: String
     )
-    case Storage(reason: String
+    case AlreadyInitialized(code: String
     )
-    case Network(reason: String, retryable: Bool
+    case BadSignature(code: String
     )
-    case KeyStore(reason: String
+    case UntrustedKey(code: String
+    )
+    case Rollback(code: String
+    )
+    case InvalidInput(code: String, reason: String
+    )
+    case NotFound(code: String, what: String
+    )
+    case Corrupt(code: String, reason: String
+    )
+    case Storage(code: String, reason: String
+    )
+    case Network(code: String, reason: String, retryable: Bool
+    )
+    case KeyStore(code: String, reason: String
     )
 
     
@@ -4363,30 +4370,50 @@ public struct FfiConverterTypeSilbatoError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .WrongPassphrase
-        case 2: return .Locked
-        case 3: return .NotInitialized
-        case 4: return .AlreadyInitialized
-        case 5: return .BadSignature
-        case 6: return .UntrustedKey
-        case 7: return .Rollback
+        case 1: return .WrongPassphrase(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .Locked(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .NotInitialized(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .AlreadyInitialized(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .BadSignature(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .UntrustedKey(
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 7: return .Rollback(
+            code: try FfiConverterString.read(from: &buf)
+            )
         case 8: return .InvalidInput(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 9: return .NotFound(
+            code: try FfiConverterString.read(from: &buf), 
             what: try FfiConverterString.read(from: &buf)
             )
         case 10: return .Corrupt(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 11: return .Storage(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
         case 12: return .Network(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             retryable: try FfiConverterBool.read(from: &buf)
             )
         case 13: return .KeyStore(
+            code: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -4401,62 +4428,75 @@ public struct FfiConverterTypeSilbatoError: FfiConverterRustBuffer {
 
         
         
-        case .WrongPassphrase:
+        case let .WrongPassphrase(code):
             writeInt(&buf, Int32(1))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case .Locked:
+        case let .Locked(code):
             writeInt(&buf, Int32(2))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case .NotInitialized:
+        case let .NotInitialized(code):
             writeInt(&buf, Int32(3))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case .AlreadyInitialized:
+        case let .AlreadyInitialized(code):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case .BadSignature:
+        case let .BadSignature(code):
             writeInt(&buf, Int32(5))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case .UntrustedKey:
+        case let .UntrustedKey(code):
             writeInt(&buf, Int32(6))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case .Rollback:
+        case let .Rollback(code):
             writeInt(&buf, Int32(7))
+            FfiConverterString.write(code, into: &buf)
+            
         
-        
-        case let .InvalidInput(reason):
+        case let .InvalidInput(code,reason):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .NotFound(what):
+        case let .NotFound(code,what):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(what, into: &buf)
             
         
-        case let .Corrupt(reason):
+        case let .Corrupt(code,reason):
             writeInt(&buf, Int32(10))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Storage(reason):
+        case let .Storage(code,reason):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(reason,retryable):
+        case let .Network(code,reason,retryable):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterBool.write(retryable, into: &buf)
             
         
-        case let .KeyStore(reason):
+        case let .KeyStore(code,reason):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         }

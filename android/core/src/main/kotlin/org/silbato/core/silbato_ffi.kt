@@ -5566,95 +5566,121 @@ public object FfiConverterTypeSeverity: FfiConverterRustBuffer<Severity> {
 sealed class SilbatoException: kotlin.Exception() {
     
     class WrongPassphrase(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class Locked(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class NotInitialized(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class AlreadyInitialized(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class BadSignature(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class UntrustedKey(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class Rollback(
+        
+        val `code`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = ""
+            get() = "code=${ `code` }"
     }
     
     class InvalidInput(
         
+        val `code`: kotlin.String, 
+        
         val `reason`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     class NotFound(
         
+        val `code`: kotlin.String, 
+        
         val `what`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = "what=${ `what` }"
+            get() = "code=${ `code` }, what=${ `what` }"
     }
     
     class Corrupt(
         
-        val `reason`: kotlin.String
-        ) : SilbatoException() {
-        override val message
-            get() = "reason=${ `reason` }"
-    }
-    
-    class Storage(
+        val `code`: kotlin.String, 
         
         val `reason`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
+    }
+    
+    class Storage(
+        
+        val `code`: kotlin.String, 
+        
+        val `reason`: kotlin.String
+        ) : SilbatoException() {
+        override val message
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
     class Network(
+        
+        val `code`: kotlin.String, 
         
         val `reason`: kotlin.String, 
         
         val `retryable`: kotlin.Boolean
         ) : SilbatoException() {
         override val message
-            get() = "reason=${ `reason` }, retryable=${ `retryable` }"
+            get() = "code=${ `code` }, reason=${ `reason` }, retryable=${ `retryable` }"
     }
     
     class KeyStore(
         
+        val `code`: kotlin.String, 
+        
         val `reason`: kotlin.String
         ) : SilbatoException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "code=${ `code` }, reason=${ `reason` }"
     }
     
 
@@ -5676,30 +5702,50 @@ public object FfiConverterTypeSilbatoError : FfiConverterRustBuffer<SilbatoExcep
         
 
         return when(buf.getInt()) {
-            1 -> SilbatoException.WrongPassphrase()
-            2 -> SilbatoException.Locked()
-            3 -> SilbatoException.NotInitialized()
-            4 -> SilbatoException.AlreadyInitialized()
-            5 -> SilbatoException.BadSignature()
-            6 -> SilbatoException.UntrustedKey()
-            7 -> SilbatoException.Rollback()
+            1 -> SilbatoException.WrongPassphrase(
+                FfiConverterString.read(buf),
+                )
+            2 -> SilbatoException.Locked(
+                FfiConverterString.read(buf),
+                )
+            3 -> SilbatoException.NotInitialized(
+                FfiConverterString.read(buf),
+                )
+            4 -> SilbatoException.AlreadyInitialized(
+                FfiConverterString.read(buf),
+                )
+            5 -> SilbatoException.BadSignature(
+                FfiConverterString.read(buf),
+                )
+            6 -> SilbatoException.UntrustedKey(
+                FfiConverterString.read(buf),
+                )
+            7 -> SilbatoException.Rollback(
+                FfiConverterString.read(buf),
+                )
             8 -> SilbatoException.InvalidInput(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             9 -> SilbatoException.NotFound(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             10 -> SilbatoException.Corrupt(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             11 -> SilbatoException.Storage(
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             12 -> SilbatoException.Network(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterBoolean.read(buf),
                 )
             13 -> SilbatoException.KeyStore(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -5711,60 +5757,73 @@ public object FfiConverterTypeSilbatoError : FfiConverterRustBuffer<SilbatoExcep
             is SilbatoException.WrongPassphrase -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.Locked -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.NotInitialized -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.AlreadyInitialized -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.BadSignature -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.UntrustedKey -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.Rollback -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is SilbatoException.InvalidInput -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is SilbatoException.NotFound -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`what`)
             )
             is SilbatoException.Corrupt -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is SilbatoException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
             is SilbatoException.Network -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
                 + FfiConverterBoolean.allocationSize(value.`retryable`)
             )
             is SilbatoException.KeyStore -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`reason`)
             )
         }
@@ -5774,60 +5833,73 @@ public object FfiConverterTypeSilbatoError : FfiConverterRustBuffer<SilbatoExcep
         when(value) {
             is SilbatoException.WrongPassphrase -> {
                 buf.putInt(1)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.Locked -> {
                 buf.putInt(2)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.NotInitialized -> {
                 buf.putInt(3)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.AlreadyInitialized -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.BadSignature -> {
                 buf.putInt(5)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.UntrustedKey -> {
                 buf.putInt(6)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.Rollback -> {
                 buf.putInt(7)
+                FfiConverterString.write(value.`code`, buf)
                 Unit
             }
             is SilbatoException.InvalidInput -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is SilbatoException.NotFound -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`what`, buf)
                 Unit
             }
             is SilbatoException.Corrupt -> {
                 buf.putInt(10)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is SilbatoException.Storage -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is SilbatoException.Network -> {
                 buf.putInt(12)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterBoolean.write(value.`retryable`, buf)
                 Unit
             }
             is SilbatoException.KeyStore -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }

@@ -27,9 +27,7 @@ pub struct VerifiedPack {
 /// Validates `payload` and signs it with `key`, returning the pack file's bytes.
 pub fn sign_pack(payload: &PackPayload, key: &SigningKey) -> Result<Vec<u8>> {
     validate(payload, &Limits::default())?;
-    let bytes = serde_json::to_vec(payload).map_err(|_| Error::InvalidInput {
-        reason: "pack payload cannot be encoded",
-    })?;
+    let bytes = serde_json::to_vec(payload).map_err(|_| Error::Encode)?;
     envelope::seal(PACK_KIND, &bytes, &[key])
 }
 
@@ -51,7 +49,7 @@ pub fn inspect_pack(bytes: &[u8]) -> Result<VerifiedPack> {
     open_pack(bytes, |_| true)
 }
 
-pub(crate) fn parse_payload(bytes: &[u8]) -> Result<PackPayload> {
+pub fn parse_payload(bytes: &[u8]) -> Result<PackPayload> {
     // Read the format number alone first, so a pack from a newer publisher tool is reported as
     // such rather than as malformed because of fields this build does not know.
     #[derive(serde::Deserialize)]

@@ -1,4 +1,5 @@
-//! Thin wrappers over `ring` for everything the core signs, verifies and hashes.
+//! Thin wrappers over `ring` for everything the core signs, verifies and hashes, and over
+//! RustCrypto's `chacha20poly1305` (the AEAD `hpke` already links) for encryption at rest.
 //!
 //! This module owns key material formats (the text form of public keys, the organizer's key
 //! file) and keeps secrets in `zeroize` containers. It must never log, format or return a secret
@@ -8,12 +9,16 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{DocKind, Error, Result};
+
+pub use crate::error::KeyError;
 
 const ED25519_PREFIX: &str = "ed25519:";
 
@@ -35,27 +40,17 @@ impl PublicKey {
         let b64 = text
             .trim()
             .strip_prefix(ED25519_PREFIX)
-            .ok_or(Error::InvalidInput {
-                reason: "a public key starts with ed25519:",
-            })?;
-        let bytes = B64.decode(b64).map_err(|_| Error::InvalidInput {
-            reason: "a public key is base64 after ed25519:",
-        })?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| Error::InvalidInput {
-            reason: "an Ed25519 public key is 32 bytes",
-        })?;
+            .ok_or(Error::from(KeyError::Prefix))?;
+        let bytes = B64.decode(b64).map_err(|_| Error::from(KeyError::Base64))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::from(KeyError::Length))?;
         Ok(Self(bytes))
     }
 
     /// A short form to compare out of band: the first 10 bytes of SHA-256, in groups of four hex digits.
     pub fn fingerprint(&self) -> String {
-        let digest = sha256(&self.0);
-        let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
-        hex.as_bytes()
-            .chunks(4)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
+        fingerprint_text(&sha256(&self.0))
     }
 
     /// Checks an Ed25519 signature over `message`.
@@ -124,11 +119,11 @@ impl SigningKey {
     }
 
     /// The PKCS#8 document, for sealing the key under a data key. Never write it in the clear.
-    pub(crate) fn pkcs8(&self) -> &[u8] {
+    pub fn pkcs8(&self) -> &[u8] {
         &self.pkcs8
     }
 
-    pub(crate) fn from_pkcs8(pkcs8: Zeroizing<Vec<u8>>) -> Result<Self> {
+    pub fn from_pkcs8(pkcs8: Zeroizing<Vec<u8>>) -> Result<Self> {
         let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|_| Error::Malformed {
             what: DocKind::KeyFile,
             line: 0,
@@ -158,7 +153,7 @@ impl SigningKey {
             secret_pkcs8: B64.encode(self.pkcs8.as_slice()),
         };
         // The intermediate base64 string holds the secret too; zeroize it with the struct's copy.
-        let text = Zeroizing::new(serde_json::to_string_pretty(&file).map_err(|_| Error::Crypto)?);
+        let text = Zeroizing::new(serde_json::to_string_pretty(&file).map_err(|_| Error::Encode)?);
         let KeyFile { secret_pkcs8, .. } = file;
         drop(Zeroizing::new(secret_pkcs8));
         Ok(text)
@@ -170,9 +165,7 @@ impl SigningKey {
             serde_json::from_slice(bytes).map_err(|e| Error::from_json(DocKind::KeyFile, &e))?;
         let secret = Zeroizing::new(file.secret_pkcs8);
         if file.kind != KEY_FILE_TYPE || file.version != 1 {
-            return Err(Error::InvalidInput {
-                reason: "not a Silbato Ed25519 key file",
-            });
+            return Err(Error::from(KeyError::NotAKeyFile));
         }
         let pkcs8 =
             Zeroizing::new(
@@ -185,17 +178,33 @@ impl SigningKey {
             );
         let key = Self::from_pkcs8(pkcs8)?;
         if key.public_key() != file.public_key {
-            return Err(Error::InvalidInput {
-                reason: "the key file's public key does not match its secret",
-            });
+            return Err(Error::from(KeyError::PublicKeyMismatch));
         }
         Ok(key)
     }
 }
 
+/// The first 10 bytes of `digest` as hex digits in groups of four (`1a2b 3c4d ...`): the form of
+/// every fingerprint meant to be compared by eye or read aloud.
+pub(crate) fn fingerprint_text(digest: &[u8; 32]) -> String {
+    let digits = hex(digest.get(..10).unwrap_or(digest));
+    digits
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Version byte of [`aead_seal`]'s output.
 const AEAD_V1: u8 = 1;
 const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+
+/// ChaCha20-Poly1305 under `key`; the cipher's copy of the key is zeroized when it is dropped.
+fn chacha(key: &[u8; 32]) -> ChaCha20Poly1305 {
+    ChaCha20Poly1305::new(key.into())
+}
 
 /// Encrypts with ChaCha20-Poly1305 under `key`: `0x01 || random 96-bit nonce || ciphertext || tag`.
 ///
@@ -203,44 +212,52 @@ const NONCE_LEN: usize = 12;
 /// be moved to another row and still decrypt. Random nonces are safe here: far fewer than 2^32
 /// messages are ever encrypted under one key.
 pub fn aead_seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
-    use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
-    let key =
-        LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).map_err(|_| Error::Crypto)?);
     let mut nonce = [0u8; NONCE_LEN];
     random_fill(&mut nonce)?;
-    let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
+    // Encrypted in place in capacity reserved up front, so no copy of the plaintext is left behind
+    // in a reallocated buffer.
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
     out.push(AEAD_V1);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plaintext);
-    let mut body = out.split_off(1 + NONCE_LEN);
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(aad),
-        &mut body,
-    )
-    .map_err(|_| Error::Crypto)?;
-    out.extend_from_slice(&body);
-    body.zeroize();
-    Ok(out)
+    let tag = match out.get_mut(1 + NONCE_LEN..) {
+        Some(body) => chacha(key)
+            .encrypt_inout_detached(&Nonce::from(nonce), aad, body.into())
+            .ok(),
+        None => None,
+    };
+    match tag {
+        Some(tag) => {
+            out.extend_from_slice(&tag);
+            Ok(out)
+        }
+        None => {
+            out.zeroize();
+            Err(Error::Crypto)
+        }
+    }
 }
 
 /// Opens [`aead_seal`]'s output. Any change to the bytes, the key or `aad` is `Decrypt`.
 pub fn aead_open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
     let (&version, rest) = sealed.split_first().ok_or(Error::Decrypt)?;
     if version != AEAD_V1 {
         return Err(Error::Decrypt);
     }
-    let (nonce, body) = rest.split_at_checked(NONCE_LEN).ok_or(Error::Decrypt)?;
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Error::Decrypt)?;
-    let key =
-        LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).map_err(|_| Error::Crypto)?);
-    let mut buf = Zeroizing::new(body.to_vec());
-    let len = key
-        .open_in_place(nonce, Aad::from(aad), &mut buf)
-        .map_err(|_| Error::Decrypt)?
-        .len();
-    buf.truncate(len);
+    let (nonce, body) = rest
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or(Error::Decrypt)?;
+    let (ciphertext, tag) = body.split_last_chunk::<TAG_LEN>().ok_or(Error::Decrypt)?;
+    // The tag is checked before anything is decrypted; the buffer is zeroized either way.
+    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    chacha(key)
+        .decrypt_inout_detached(
+            &Nonce::from(*nonce),
+            aad,
+            buf.as_mut_slice().into(),
+            &Tag::from(*tag),
+        )
+        .map_err(|_| Error::Decrypt)?;
     Ok(buf)
 }
 
@@ -251,7 +268,40 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    sha256(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&sha256(bytes))
+}
+
+/// Lowercase hex, two digits per byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// Exactly `2 * N` hex digits (either case) to `N` bytes; anything else (a sign, whitespace, a
+/// wrong length) is `None`.
+pub fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let text = text.as_bytes();
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        *o = digit(*pair.first()?)? << 4 | digit(*pair.get(1)?)?;
+    }
+    Some(out)
 }
 
 /// Fills `out` from the operating system's CSPRNG.
@@ -259,11 +309,18 @@ pub fn random_fill(out: &mut [u8]) -> Result<()> {
     SystemRandom::new().fill(out).map_err(|_| Error::Crypto)
 }
 
-pub(crate) fn b64_encode(bytes: &[u8]) -> String {
+/// A fresh random id: 128 bits from the system CSPRNG as 32 lowercase hex digits.
+pub fn random_id() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    random_fill(&mut bytes)?;
+    Ok(hex(&bytes))
+}
+
+pub fn b64_encode(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 
-pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
+pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
     B64.decode(text).ok()
 }
 
@@ -296,6 +353,39 @@ mod tests {
             aead_open(&key, aad, &ours[..10]),
             Err(Error::Decrypt)
         ));
+    }
+
+    #[test]
+    fn hex_round_trips_and_is_strict() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37) as u8);
+        assert_eq!(from_hex::<32>(&hex(&bytes)), Some(bytes));
+        assert_eq!(from_hex::<2>("ABcd"), Some([0xab, 0xcd]));
+        assert_eq!(from_hex::<0>(""), Some([]));
+        // u8::from_str_radix would take "+a" as 10: not hex.
+        for bad in [
+            "+a0f", "0f+a", "abc", "abcdef", " abc", "0x0f", "zz00", "\u{e9}0f",
+        ] {
+            assert_eq!(from_hex::<2>(bad), None, "{bad}");
+        }
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn random_ids_are_128_bit_hex() {
+        let a = random_id().unwrap();
+        let b = random_id().unwrap();
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        );
+        assert_ne!(a, b);
+        assert!(from_hex::<16>(&a).is_some());
     }
 
     #[test]

@@ -8,9 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::crypto::sha256;
-use crate::vault::record::Sighting;
+use crate::sighting::Sighting;
 
 pub const GENESIS: [u8; 32] = [0u8; 32];
 const CHAIN_DOMAIN: &[u8] = b"silbato-vault-chain-v1\0";
@@ -164,4 +165,14 @@ impl From<EntryBody> for EntryWire {
         }
         w
     }
+}
+
+/// The raw chain fields of one stored entry and its decrypted bytes.
+#[derive(Debug)]
+pub struct ChainEntry {
+    pub seq: u64,
+    pub plain: Zeroizing<Vec<u8>>,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+    pub signature: Vec<u8>,
 }

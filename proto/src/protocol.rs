@@ -13,10 +13,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::crypto::{PublicKey, SigningKey, sha256, sha256_hex};
+use crate::crypto::{PublicKey, SigningKey, hex, sha256, sha256_hex};
 use crate::error::{Error, Result};
 use crate::seal::{self, SealPublicKey, SealSecretKey};
-use crate::vault::Sighting;
+use crate::sighting::Sighting;
+pub use crate::urls::{checked_url, is_loopback_http, same_hub};
+
+pub use crate::error::ProtocolError;
 
 pub const API_PREFIX: &str = "/v1";
 /// Largest response a device reads for a profile, pack or watch-list.
@@ -112,24 +115,16 @@ impl PushSubscription {
             || self.endpoint.len() > 2048
             || self.endpoint.chars().any(char::is_control)
         {
-            return Err(Error::InvalidInput {
-                reason: "a push endpoint is 1 to 2048 printable characters",
-            });
+            return Err(Error::from(ProtocolError::Endpoint));
         }
-        if self.provider == PushProvider::Webpush
-            && !(self.endpoint.starts_with("https://") || is_loopback_http(&self.endpoint))
-        {
-            return Err(Error::InvalidInput {
-                reason: "a Web Push endpoint is an https URL",
-            });
+        if self.provider == PushProvider::Webpush && checked_url(&self.endpoint).is_err() {
+            return Err(Error::from(ProtocolError::WebPushEndpoint));
         }
         if self.regions.is_empty()
             || self.regions.len() > 32
             || !self.regions.iter().all(|r| valid_region(r))
         {
-            return Err(Error::InvalidInput {
-                reason: "a subscription follows 1 to 32 region codes like US-IL-CHI",
-            });
+            return Err(Error::from(ProtocolError::SubscriptionRegions));
         }
         Ok(())
     }
@@ -144,18 +139,6 @@ pub struct ErrorBody {
     pub error: String,
     pub message: String,
     pub retryable: bool,
-}
-
-/// Plain http only to this machine (tests, the demo), matched on the exact host, so
-/// `http://localhost.example.org` is not mistaken for it.
-pub fn is_loopback_http(url: &str) -> bool {
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|prefix| {
-            url.strip_prefix(prefix).is_some_and(|rest| {
-                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
-            })
-        })
 }
 
 pub fn valid_region(code: &str) -> bool {
@@ -233,26 +216,17 @@ pub fn verify_request(
     now: DateTime<Utc>,
     allowed: impl Fn(&PublicKey) -> bool,
 ) -> Result<PublicKey> {
-    let unauthorized = Error::InvalidInput {
-        reason: "the request is not signed by a dispatcher of this network",
-    };
+    let unauthorized = Error::from(ProtocolError::NotADispatcher);
     let (Some(key), Some(date), Some(signature)) = (key, date, signature) else {
         return Err(unauthorized);
     };
-    let key = PublicKey::parse(key).map_err(|_| Error::InvalidInput {
-        reason: "the request is not signed by a dispatcher of this network",
-    })?;
-    let when = DateTime::parse_from_rfc3339(date).map_err(|_| Error::InvalidInput {
-        reason: "the request date is malformed",
-    })?;
+    let key = PublicKey::parse(key).map_err(|_| Error::from(ProtocolError::NotADispatcher))?;
+    let when =
+        DateTime::parse_from_rfc3339(date).map_err(|_| Error::from(ProtocolError::RequestDate))?;
     if (when.with_timezone(&Utc) - now).abs() > REQUEST_SKEW {
-        return Err(Error::InvalidInput {
-            reason: "the request date is too far from the hub's clock",
-        });
+        return Err(Error::from(ProtocolError::RequestSkew));
     }
-    let sig = unb64(signature).ok_or(Error::InvalidInput {
-        reason: "the request signature is malformed",
-    })?;
+    let sig = unb64(signature).ok_or(Error::from(ProtocolError::RequestSignature))?;
     if !allowed(&key) || !key.verify(&request_message(method, path_and_query, date, body), &sig) {
         return Err(unauthorized);
     }
@@ -281,12 +255,8 @@ pub struct Report {
 
 /// Seals a report to every dispatcher seal key: one copy of the content key per dispatcher.
 pub fn seal_report(report: &Report, recipients: &[SealPublicKey]) -> Result<Vec<u8>> {
-    let plain = Zeroizing::new(serde_json::to_vec(report).map_err(|_| Error::Crypto)?);
-    seal::seal_to_many(recipients, REPORT_INFO, REPORT_AAD, &plain).map_err(|_| {
-        Error::InvalidInput {
-            reason: "the network has no usable dispatcher seal keys",
-        }
-    })
+    let plain = Zeroizing::new(serde_json::to_vec(report).map_err(|_| Error::Encode)?);
+    seal::seal_to_many(recipients, REPORT_INFO, REPORT_AAD, &plain).map_err(Error::from)
 }
 
 /// Opens a sealed report with one dispatcher's secret key.
@@ -310,7 +280,7 @@ pub fn open_report(sealed: &[u8], secret: &SealSecretKey) -> Result<Report> {
 /// reports never do.
 pub fn idempotency_key(sealed: &[u8]) -> String {
     let d = sha256(sealed);
-    d.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    hex(d.get(..16).unwrap_or(&d))
 }
 
 /// A dispatcher's keys in one file: the Ed25519 key that signs alerts and hub requests, and the
@@ -364,7 +334,7 @@ impl DispatcherKeys {
             seal_key_file: seal,
         };
         Ok(Zeroizing::new(
-            serde_json::to_string_pretty(&doc).map_err(|_| Error::Crypto)?,
+            serde_json::to_string_pretty(&doc).map_err(|_| Error::Encode)?,
         ))
     }
 
@@ -372,19 +342,16 @@ impl DispatcherKeys {
         let doc: DispatcherFile = serde_json::from_slice(bytes)
             .map_err(|e| Error::from_json(crate::DocKind::KeyFile, &e))?;
         if doc.kind != DISPATCHER_TYPE || doc.version != 1 {
-            return Err(Error::InvalidInput {
-                reason: "not a Silbato dispatcher key file",
-            });
+            return Err(Error::from(ProtocolError::NotADispatcherKeyFile));
         }
         let signing =
-            Zeroizing::new(serde_json::to_vec(&doc.signing_key_file).map_err(|_| Error::Crypto)?);
+            Zeroizing::new(serde_json::to_vec(&doc.signing_key_file).map_err(|_| Error::Encode)?);
         let seal =
-            Zeroizing::new(serde_json::to_vec(&doc.seal_key_file).map_err(|_| Error::Crypto)?);
+            Zeroizing::new(serde_json::to_vec(&doc.seal_key_file).map_err(|_| Error::Encode)?);
         Ok(DispatcherKeys {
             signing: SigningKey::from_key_file(&signing)?,
-            seal: SealSecretKey::from_key_file(&seal).map_err(|_| Error::InvalidInput {
-                reason: "the dispatcher key file's seal key is damaged",
-            })?,
+            seal: SealSecretKey::from_key_file(&seal)
+                .map_err(|_| Error::from(ProtocolError::DispatcherSealKey))?,
         })
     }
 }
@@ -413,6 +380,73 @@ mod tests {
         assert!(!is_loopback_http("http://localhost.evil.example/x"));
         assert!(!is_loopback_http("http://127.0.0.1.nip.io/x"));
         assert!(!is_loopback_http("http://10.0.0.1/x"));
+    }
+
+    #[test]
+    fn loopback_url_with_userinfo_is_refused() {
+        // A user name or password before the host: the request would go to the host after `@`.
+        for bad in [
+            "http://localhost:1@evil.example/",
+            "http://user:pw@127.0.0.1/",
+            "http://user@127.0.0.1/",
+            "http://:pw@[::1]/",
+            "https://localhost@evil.example",
+            "https://user:pw@hub.example.org/",
+        ] {
+            assert!(checked_url(bad).is_err(), "{bad}");
+            assert!(!is_loopback_http(bad), "{bad}");
+        }
+        for good in [
+            "http://127.0.0.1:8080/x",
+            "http://[::1]/",
+            "http://localhost/",
+            "https://hub.example.org/",
+            "https://hub.example.org:8443/push/abc?x=1",
+        ] {
+            assert!(checked_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://localhost.evil.example/",
+            "http://127.0.0.1.nip.io/",
+            "http://10.0.0.1/",
+            "http://hub.example.org/",
+            "ftp://127.0.0.1/",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+            "https://",
+            "/v1/alerts",
+            "",
+            " https://hub.example.org/",
+            "https://hub.example.org/\n",
+            "https://hub.exa\tmple.org/",
+        ] {
+            assert!(checked_url(bad).is_err(), "{bad}");
+        }
+        assert!(is_loopback_http("http://[::1]:9/"));
+        assert!(!is_loopback_http("https://127.0.0.1/"));
+        // The error names no part of the URL.
+        let e = checked_url("http://secret-user:pw@evil.example/").unwrap_err();
+        assert!(!e.to_string().contains("evil") && !e.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn webpush_endpoints_are_checked_as_urls() {
+        let sub = |endpoint: &str| PushSubscription {
+            provider: PushProvider::Webpush,
+            endpoint: endpoint.into(),
+            push_key: SealSecretKey::generate().unwrap().public_key(),
+            regions: vec!["US-IL".into()],
+        };
+        assert!(sub("https://push.example.org/abc").validate().is_ok());
+        assert!(sub("http://127.0.0.1:9/push").validate().is_ok());
+        for bad in [
+            "http://localhost:1@evil.example/",
+            "https://u:p@push.example.org/",
+            "http://push.example.org/",
+            "ftp://push.example.org/",
+        ] {
+            assert!(sub(bad).validate().is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -485,9 +519,9 @@ mod tests {
             record_id: "r1".into(),
             sighting: Sighting::new(
                 Utc::now(),
-                crate::vault::Activity::Raid,
-                crate::vault::Agency::Ice,
-                crate::vault::Confidence::Observed,
+                crate::sighting::Activity::Raid,
+                crate::sighting::Agency::Ice,
+                crate::sighting::Confidence::Observed,
             ),
             device_key: device.public_key(),
             created_at: Utc::now(),

@@ -50,15 +50,19 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+// The body cipher is the same RustCrypto ChaCha20-Poly1305 that `hpke` runs inside.
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305 as BodyCipher, Nonce, Tag};
 use hpke::aead::ChaCha20Poly1305;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::rand_core::{TryCryptoRng, TryRng};
 use hpke::{Deserializable, HpkeError, Kem as _, OpModeR, OpModeS, Serializable};
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
+
+pub use crate::error::SealError;
 
 type Kem = X25519HkdfSha256;
 type HpkeSecretKey = <Kem as hpke::Kem>::PrivateKey;
@@ -84,34 +88,6 @@ const WRAPPED_KEY_LEN: usize = KEY_LEN + TAG_LEN;
 const ENTRY_LEN: usize = KEY_LEN + ENC_LEN + WRAPPED_KEY_LEN;
 const MANY_HEADER_FIXED: usize = 2;
 const CONTENT_KEY_INFO_SUFFIX: &[u8] = b"\0silbato-seal-many-content-key-v2";
-
-/// Why sealing or opening failed. Messages are fixed: they never carry key material or plaintext.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SealError {
-    /// The sealed bytes are truncated or inconsistent (bad recipient count, duplicate recipient),
-    /// or `seal_to_many` was given no recipients.
-    #[error("the sealed data or recipient list is malformed")]
-    Malformed,
-    /// The first byte names a format this build does not read (also: a key file version).
-    #[error("the sealed data uses format {0}, which this version of Silbato cannot read")]
-    UnsupportedVersion(u8),
-    /// The key is not among a multi-recipient message's recipients.
-    #[error("this key is not one of the recipients")]
-    NotARecipient,
-    /// Authentication failed: wrong key, wrong `info` or `aad`, or the bytes were changed.
-    #[error("the sealed data did not decrypt: it was changed, or sealed to another key or purpose")]
-    DecryptFailed,
-    /// More than 64 MiB of plaintext, or more than 32 recipients.
-    #[error("over the limit of 64 MiB of plaintext or 32 recipients")]
-    TooLarge,
-    /// Not a usable X25519 key or key file (bad text form, wrong length, low-order point,
-    /// mismatched public key).
-    #[error("not a valid X25519 key or key file")]
-    BadKey,
-    /// The system random number generator or an internal step failed.
-    #[error("cryptographic operation failed")]
-    Crypto,
-}
 
 type Result<T> = std::result::Result<T, SealError>;
 
@@ -428,13 +404,13 @@ fn seal_many_into(
     }
     let header_len = out.len();
     let body_aad = [out.as_slice(), aad].concat();
-    let key = body_key(content_key.as_slice()).ok_or(SealError::Crypto)?;
+    let key = body_key(&content_key);
     out.extend_from_slice(plaintext);
     let body = out.get_mut(header_len..).ok_or(SealError::Crypto)?;
     let tag = key
-        .seal_in_place_separate_tag(zero_nonce(), Aad::from(body_aad.as_slice()), body)
+        .encrypt_inout_detached(&zero_nonce(), &body_aad, body.into())
         .map_err(|_| SealError::Crypto)?;
-    out.extend_from_slice(tag.as_ref());
+    out.extend_from_slice(&tag);
     Ok(())
 }
 
@@ -491,19 +467,25 @@ pub fn open_from_many(
 
     let wrap_info = [info, CONTENT_KEY_INFO_SUFFIX].concat();
     let content_key = hpke_open(&secret.secret, enc, &wrap_info, aad, wrapped_key)?;
-    let key = body_key(&content_key).ok_or(SealError::DecryptFailed)?;
+    if content_key.len() != KEY_LEN {
+        return Err(SealError::DecryptFailed);
+    }
+    let mut key_bytes = Zeroizing::new([0u8; KEY_LEN]);
+    key_bytes.copy_from_slice(&content_key);
+    let key = body_key(&key_bytes);
     let body_aad = [header, aad].concat();
-    // Zeroizing from the start: ring leaves the buffer's contents unspecified on failure.
-    let mut buf = Zeroizing::new(body.to_vec());
-    let len = key
-        .open_in_place(
-            zero_nonce(),
-            Aad::from(body_aad.as_slice()),
-            buf.as_mut_slice(),
-        )
-        .map_err(|_| SealError::DecryptFailed)?
-        .len();
-    buf.truncate(len);
+    let (ciphertext, tag) = body
+        .split_last_chunk::<TAG_LEN>()
+        .ok_or(SealError::Malformed)?;
+    // Zeroizing from the start, so a failed open leaves nothing behind either.
+    let mut buf = Zeroizing::new(ciphertext.to_vec());
+    key.decrypt_inout_detached(
+        &zero_nonce(),
+        &body_aad,
+        buf.as_mut_slice().into(),
+        &Tag::from(*tag),
+    )
+    .map_err(|_| SealError::DecryptFailed)?;
     Ok(buf)
 }
 
@@ -572,15 +554,15 @@ fn seal_error(e: HpkeError) -> SealError {
     }
 }
 
-fn body_key(content_key: &[u8]) -> Option<LessSafeKey> {
-    UnboundKey::new(&CHACHA20_POLY1305, content_key)
-        .ok()
-        .map(LessSafeKey::new)
+/// The body cipher; its copy of the content key is zeroized when it is dropped.
+fn body_key(content_key: &Zeroizing<[u8; KEY_LEN]>) -> BodyCipher {
+    let key: &[u8; KEY_LEN] = content_key;
+    BodyCipher::new(key.into())
 }
 
 /// Safe only because every body key encrypts exactly one message (see the module docs).
 fn zero_nonce() -> Nonce {
-    Nonce::assume_unique_for_key([0u8; NONCE_LEN])
+    Nonce::from([0u8; 12])
 }
 
 fn random_32() -> Result<Zeroizing<[u8; 32]>> {

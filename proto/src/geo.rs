@@ -25,7 +25,8 @@
 //!   every overlap test on it is `false`.
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
+
+pub use crate::error::GeoError;
 
 /// Mean Earth radius (IUGG), in metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
@@ -69,17 +70,6 @@ pub struct Circle {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Polygon {
     pub ring: Vec<Point>,
-}
-
-/// Why an area or place was rejected. Messages are fixed text and never contain a coordinate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum GeoError {
-    #[error("a coordinate is not finite or is out of range")]
-    InvalidCoordinate,
-    #[error("a radius must be finite, above zero and at most 500 km")]
-    InvalidRadius,
-    #[error("invalid polygon: {0}")]
-    InvalidPolygon(&'static str),
 }
 
 /// Checks that both coordinates are finite, latitude is in [-90, 90] and longitude in [-180, 180].

@@ -14,6 +14,8 @@
 
 use std::fmt;
 
+pub use crate::error::MediaError;
+
 /// Largest input accepted. Phone photos are a few MiB; the bound keeps a hostile or broken file
 /// from pinning memory on a small device.
 pub const MAX_IMAGE_BYTES: usize = 32 * 1024 * 1024;
@@ -58,28 +60,6 @@ impl fmt::Debug for Stripped {
             .field("removed", &self.removed)
             .finish()
     }
-}
-
-/// Why an image could not be stripped. Reasons are fixed strings chosen here, never text taken
-/// from the file, so errors are safe to log and to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum MediaError {
-    /// The input is over [`MAX_IMAGE_BYTES`].
-    #[error("image is larger than the {limit} byte limit")]
-    TooLarge {
-        /// The limit in force.
-        limit: usize,
-    },
-    /// Neither a JPEG nor a PNG signature.
-    #[error("unsupported image format")]
-    UnsupportedFormat,
-    /// The structure is truncated or inconsistent.
-    #[error("malformed image: {0}")]
-    Malformed(&'static str),
-    /// Well formed, but uses a structure this module does not know how to clean.
-    #[error("unsupported image feature: {0}")]
-    UnsupportedFeature(&'static str),
 }
 
 /// Removes metadata from a JPEG or PNG, keeping the compressed picture data bit for bit.

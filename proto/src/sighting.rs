@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+pub use crate::error::SightingError;
+
 /// How far in the future an observed time may be, for phones whose clocks run fast.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
 pub const MAX_NOTES: usize = 10_000;
@@ -114,11 +116,11 @@ pub struct Sighting {
     pub confidence: Confidence,
 }
 
-fn invalid(reason: &'static str) -> Error {
-    Error::InvalidInput { reason }
+fn invalid(e: SightingError) -> Error {
+    e.into()
 }
 
-fn text(value: Option<&String>, max: usize, reason: &'static str) -> Result<()> {
+fn text(value: Option<&String>, max: usize, reason: SightingError) -> Result<()> {
     match value {
         Some(v)
             if v.chars().count() > max
@@ -158,76 +160,67 @@ impl Sighting {
     /// Checks every field against `now`.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<()> {
         if self.observed_at > now + CLOCK_SKEW {
-            return Err(invalid("the observed time is in the future"));
+            return Err(invalid(SightingError::FutureTime));
         }
         let earliest = Utc
             .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
             .single()
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         if self.observed_at < earliest {
-            return Err(invalid("the observed time is before the year 2000"));
+            return Err(invalid(SightingError::BeforeYear2000));
         }
         if let Some(loc) = &self.location {
             if !loc.lat.is_finite() || !(-90.0..=90.0).contains(&loc.lat) {
-                return Err(invalid("latitude must be between -90 and 90"));
+                return Err(invalid(SightingError::Latitude));
             }
             if !loc.lon.is_finite() || !(-180.0..=180.0).contains(&loc.lon) {
-                return Err(invalid("longitude must be between -180 and 180"));
+                return Err(invalid(SightingError::Longitude));
             }
             if loc
                 .accuracy_m
                 .is_some_and(|a| !a.is_finite() || !(0.0..=100_000.0).contains(&a))
             {
-                return Err(invalid("accuracy must be between 0 and 100000 metres"));
+                return Err(invalid(SightingError::Accuracy));
             }
         }
-        text(
-            self.place.as_ref(),
-            MAX_SHORT_TEXT,
-            "the place description is too long or has control characters",
-        )?;
+        text(self.place.as_ref(), MAX_SHORT_TEXT, SightingError::Place)?;
         text(
             self.uniforms.as_ref(),
             MAX_SHORT_TEXT,
-            "the uniforms text is too long or has control characters",
+            SightingError::Uniforms,
         )?;
-        text(
-            self.notes.as_ref(),
-            MAX_NOTES,
-            "the notes are too long or have control characters",
-        )?;
+        text(self.notes.as_ref(), MAX_NOTES, SightingError::Notes)?;
         if self.officer_count.is_some_and(|n| n > MAX_COUNT)
             || self.people_detained.is_some_and(|n| n > MAX_COUNT)
         {
-            return Err(invalid("a count is larger than 10000"));
+            return Err(invalid(SightingError::CountTooLarge));
         }
         if self.vehicles.len() > MAX_VEHICLES {
-            return Err(invalid("too many vehicles"));
+            return Err(invalid(SightingError::TooManyVehicles));
         }
         for v in &self.vehicles {
             text(
                 v.description.as_ref(),
                 MAX_SHORT_TEXT,
-                "a vehicle description is too long",
+                SightingError::VehicleDescription,
             )?;
             if let Some(p) = &v.plate {
-                crate::watchlist::plates::normalize(p)
-                    .map_err(|_| invalid("a plate is 1 to 10 letters, digits or ?"))?;
+                crate::plates::normalize(p).map_err(|_| invalid(SightingError::Plate))?;
             }
             if let Some(s) = &v.plate_state
                 && !((2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphabetic()))
             {
-                return Err(invalid("a plate state is a 2 or 3 letter code"));
+                return Err(invalid(SightingError::PlateState));
             }
         }
         if self.badges.len() > MAX_BADGES {
-            return Err(invalid("too many badges"));
+            return Err(invalid(SightingError::TooManyBadges));
         }
         for b in &self.badges {
-            text(Some(b), 100, "a badge entry is too long")?;
+            text(Some(b), 100, SightingError::Badge)?;
         }
         if self.attachments.len() > MAX_ATTACHMENTS {
-            return Err(invalid("too many attachments"));
+            return Err(invalid(SightingError::TooManyAttachments));
         }
         Ok(())
     }

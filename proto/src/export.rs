@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::crypto::{PublicKey, SigningKey, b64_decode, b64_encode, sha256_hex};
+use crate::chain::{self, ChainEntry, EntryBody, EntryContent, GENESIS};
+use crate::crypto::{PublicKey, SigningKey, b64_decode, b64_encode, from_hex, hex, sha256_hex};
 use crate::error::{DocKind, Error, Result};
 use crate::seal::{self, SealPublicKey, SealSecretKey};
-use crate::vault::StoredEntry;
-use crate::vault::chain::{self, EntryBody, EntryContent, GENESIS};
-use crate::vault::record::AttachmentRef;
+use crate::sighting::AttachmentRef;
+
+pub use crate::error::ExportError;
 
 pub const EXPORT_FORMAT: &str = "silbato-vault-export";
 pub const SEALED_FORMAT: &str = "silbato-vault-export-sealed";
@@ -83,28 +84,15 @@ struct SealedBundle {
     sealed: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 || !s.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-pub(crate) fn write(
+/// Writes the export bundle of `entries` (in chain order) and their attachments, signed by the
+/// device, in clear or sealed to a recipient.
+pub fn write(
     device: &SigningKey,
-    entries: &[(StoredEntry, EntryBody)],
+    entries: &[(ChainEntry, EntryBody)],
     attachments: &[(AttachmentRef, Zeroizing<Vec<u8>>)],
     target: &ExportTarget,
+    exported_at: DateTime<Utc>,
 ) -> Result<Vec<u8>> {
-    let exported_at = Utc::now();
     let (last_seq, last_hash) = entries
         .last()
         .map_or((0, GENESIS), |(e, _)| (e.seq, e.hash));
@@ -142,7 +130,7 @@ pub(crate) fn write(
             })
             .collect(),
     };
-    let clear = Zeroizing::new(serde_json::to_vec_pretty(&bundle).map_err(|_| Error::Crypto)?);
+    let clear = Zeroizing::new(serde_json::to_vec_pretty(&bundle).map_err(|_| Error::Encode)?);
     match target {
         ExportTarget::Clear => Ok(clear.to_vec()),
         ExportTarget::SealedTo(recipient) => {
@@ -271,13 +259,9 @@ pub fn verify_export(bytes: &[u8], recipient: Option<&SealSecretKey>) -> Result<
                     found: sealed.version,
                 });
             }
-            let key = recipient.ok_or(Error::InvalidInput {
-                reason: "this export is sealed: give the recipient's key file",
-            })?;
+            let key = recipient.ok_or(Error::from(ExportError::SealedNeedsKey))?;
             if key.public_key() != sealed.recipient {
-                return Err(Error::InvalidInput {
-                    reason: "this export is sealed to a different key",
-                });
+                return Err(Error::from(ExportError::SealedToAnotherKey));
             }
             let data = b64_decode(&sealed.sealed).ok_or(Error::Malformed {
                 what: DocKind::Envelope,
@@ -289,9 +273,7 @@ pub fn verify_export(bytes: &[u8], recipient: Option<&SealSecretKey>) -> Result<
         }
         EXPORT_FORMAT => Zeroizing::new(bytes.to_vec()),
         _ => {
-            return Err(Error::InvalidInput {
-                reason: "not a Silbato vault export",
-            });
+            return Err(Error::from(ExportError::NotAnExport));
         }
     };
     let bundle: Bundle =
@@ -323,8 +305,8 @@ fn check(bundle: &Bundle, device: &PublicKey) -> Result<VerifyReport> {
         let body: Option<EntryBody> = bytes
             .as_deref()
             .and_then(|b| serde_json::from_slice(b).ok());
-        let prev_hash = unhex32(&w.prev_hash);
-        let hash = unhex32(&w.hash);
+        let prev_hash = from_hex::<32>(&w.prev_hash);
+        let hash = from_hex::<32>(&w.hash);
         let sig = b64_decode(&w.signature);
         let (Some(bytes), Some(prev), Some(h), Some(sig)) = (bytes, prev_hash, hash, sig) else {
             problems.push(Problem::Unreadable { position });
@@ -412,7 +394,7 @@ fn check(bundle: &Bundle, device: &PublicKey) -> Result<VerifyReport> {
     }
 
     // The signed head: dropping entries from the end shows here.
-    let head_ok = unhex32(&bundle.head.hash)
+    let head_ok = from_hex::<32>(&bundle.head.hash)
         .zip(b64_decode(&bundle.head.signature))
         .is_some_and(|(h, sig)| {
             device.verify(

@@ -62,7 +62,7 @@ pub fn seal(kind: &str, payload: &[u8], signers: &[&SigningKey]) -> Result<Vec<u
             })
             .collect(),
     };
-    serde_json::to_vec_pretty(&wire).map_err(|_| Error::Crypto)
+    serde_json::to_vec_pretty(&wire).map_err(|_| Error::Encode)
 }
 
 /// Adds a signature by `key` to an existing envelope (the second dispatcher of a two-person
@@ -98,7 +98,7 @@ impl Envelope {
                 })
                 .collect(),
         };
-        serde_json::to_vec_pretty(&wire).map_err(|_| Error::Crypto)
+        serde_json::to_vec_pretty(&wire).map_err(|_| Error::Encode)
     }
 
     /// Parses the envelope's frame only. `max_len` bounds the whole document, checked first.

@@ -14,6 +14,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
+pub use crate::error::PlateError;
+
 /// Longest plate accepted, in characters after normalisation. US plates stop at eight; ten
 /// leaves room for foreign ones while keeping every comparison short.
 pub const MAX_LEN: usize = 10;
@@ -21,32 +23,6 @@ pub const MAX_LEN: usize = 10;
 /// Known (non-`?`) characters a query needs before it may match only part of a plate. Fewer
 /// would match a large share of any watch-list and flood a patroller with false alarms.
 pub const MIN_PARTIAL_KNOWN: usize = 3;
-
-/// Why a string is not a plate. Variants carry positions, never characters, so the error can be
-/// shown or logged without leaking what was typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PlateError {
-    /// Nothing but separators (or nothing at all).
-    #[error("plate is empty")]
-    Empty,
-    /// More than [`MAX_LEN`] characters after separators are removed.
-    #[error("plate is longer than {max} characters")]
-    TooLong {
-        /// The limit that was exceeded.
-        max: usize,
-    },
-    /// A character that is neither a letter, a digit, `?`, nor a separator.
-    #[error("plate has a character that is not allowed at position {position}")]
-    InvalidCharacter {
-        /// Zero-based index of the offending character, counted in Unicode scalar values of the
-        /// input (not bytes).
-        position: usize,
-    },
-    /// Only `?` wildcards: it would match anything.
-    #[error("plate has no known characters")]
-    NoKnownCharacters,
-}
 
 /// A normalised plate: 1 to [`MAX_LEN`] characters from ASCII `A`–`Z`, `0`–`9` and `?` (one
 /// unknown character), with at least one that is not `?`.

@@ -1,0 +1,182 @@
+//! The core's composition root against a real hub on 127.0.0.1: a hub two networks share is
+//! synced and subscribed once, and a report is sealed, queued and flushed to its network's hub.
+//! Requests are counted by a proxy in front of the hub that forwards everything, faults off.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::Utc;
+use silbato_core::app::{App, AppConfig};
+use silbato_core::keys::{FileKeyStore, KdfParams, Passphrase};
+use silbato_core::protocol::PushProvider;
+use silbato_core::vault::{Activity, Agency, Confidence, Sighting};
+use silbato_e2e::{FaultProxy, Faults, PushReceiver, TestNetwork, reports_at_hub};
+use silbato_hub::push::Gateways;
+
+const NO_FAULTS: Faults = Faults {
+    drop_response: 0,
+    duplicate_request: 0,
+    error_500: 0,
+    stall: 0,
+    stall_for: Duration::ZERO,
+};
+
+fn open(dir: &std::path::Path) -> App {
+    let config = AppConfig {
+        kdf: KdfParams::FAST_INSECURE,
+        vault_idle_timeout: None,
+        vault_key_in_platform_store: false,
+    };
+    App::open(dir, config, Arc::new(FileKeyStore::new(dir))).unwrap()
+}
+
+/// Installs `net`'s profile, renamed `id` and pointed at `hub_url`, confirmed.
+fn install(app: &App, net: &TestNetwork, id: &str, hub_url: &str) {
+    let mut p = net.profile.clone();
+    p.network_id = id.into();
+    p.hub_url = hub_url.into();
+    app.inbox()
+        .install_network(
+            &TestNetwork::sign_profile(&p, &net.root),
+            Some(&p.fingerprint()),
+        )
+        .unwrap();
+}
+
+#[test]
+fn sync_talks_to_a_shared_hub_once() {
+    let net = TestNetwork::new("http://127.0.0.1");
+    // A second network with its own keys (two installed networks may not share them).
+    let other =
+        TestNetwork::from_builder(TestNetwork::builder("http://127.0.0.1").seed("chi-south"));
+    let hub = net.start_hub(Gateways::from_config(&Default::default()).unwrap());
+    let proxy = FaultProxy::start(&hub.url(), NO_FAULTS, 1);
+    let forwarded = || proxy.counts.forwarded.load(Ordering::Relaxed);
+
+    // What one network's sync costs at the hub.
+    let single_dir = tempfile::tempdir().unwrap();
+    let single = open(single_dir.path());
+    install(&single, &net, "chi", &proxy.url());
+    let before = forwarded();
+    let one = single.sync(Utc::now()).unwrap();
+    assert!(one.ok(), "{:?}", one.failures().collect::<Vec<_>>());
+    let cost = forwarded() - before;
+    assert!(cost > 0);
+    assert_eq!(cost, u64::from(one.hubs[0].report.requests));
+
+    // Two confirmed networks on that hub: the same single sync, not two.
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    install(&app, &net, "chi", &proxy.url());
+    install(&app, &other, "chi-south", &format!("{}/", proxy.url()));
+    let hubs = app.hubs().unwrap();
+    assert_eq!(hubs.len(), 1);
+    assert_eq!(hubs[0].networks, ["chi", "chi-south"]);
+
+    let before = forwarded();
+    let outcome = app.sync(Utc::now()).unwrap();
+    assert!(outcome.ok(), "{:?}", outcome.failures().collect::<Vec<_>>());
+    assert_eq!(outcome.hubs.len(), 1);
+    assert_eq!(outcome.hubs[0].hub.networks, ["chi", "chi-south"]);
+    assert_eq!(forwarded() - before, cost, "the shared hub was synced once");
+
+    // A push subscription goes to the shared hub once.
+    let receiver = PushReceiver::start();
+    let before = forwarded();
+    let subscribed = app
+        .subscribe_push(
+            PushProvider::Webpush,
+            &receiver.endpoint("phone"),
+            &["US-IL-CHI".to_owned()],
+            None,
+        )
+        .unwrap();
+    assert_eq!(subscribed.hubs, [proxy.url()]);
+    assert_eq!(forwarded() - before, 1, "one subscription request");
+}
+
+#[test]
+fn a_report_is_sealed_queued_and_flushed_to_its_networks_hub() {
+    let net = TestNetwork::new("http://127.0.0.1");
+    let hub = net.start_hub(Gateways::none());
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    install(&app, &net, "chi", &hub.url());
+
+    app.vault()
+        .init(&Passphrase::new("correct horse battery".into()))
+        .unwrap();
+    let receipt = app
+        .log_sighting(
+            Sighting::new(
+                Utc::now(),
+                Activity::Checkpoint,
+                Agency::Ice,
+                Confidence::Observed,
+            ),
+            &[],
+        )
+        .unwrap();
+    app.report(&receipt.id, "chi", Utc::now()).unwrap();
+    assert_eq!(app.inbox().outbox().unwrap().len(), 1, "queued, sealed");
+    assert!(reports_at_hub(&hub.url(), &net.dispatchers[0]).is_empty());
+
+    let flushed = app.flush_reports("chi", Utc::now()).unwrap();
+    assert!(flushed.ok(), "{:?}", flushed.failures().collect::<Vec<_>>());
+    assert_eq!(flushed.reports_sent(), 1);
+    assert_eq!(flushed.reports_pending(), 0);
+    assert!(app.inbox().outbox().unwrap().is_empty());
+    // Sealed to every dispatcher of the network: each opens it.
+    for dispatcher in &net.dispatchers {
+        assert_eq!(
+            reports_at_hub(&hub.url(), dispatcher),
+            vec![receipt.id.clone()]
+        );
+    }
+}
+
+/// A device on two networks with two hubs: a report sealed to one network's dispatchers goes to
+/// that network's hub only, even when the other hub is synced first (it once went to whichever
+/// hub synced first, was marked sent there, and never reached its own dispatchers).
+#[test]
+fn a_report_goes_only_to_its_own_networks_hub() {
+    let first = TestNetwork::new("http://127.0.0.1");
+    let second =
+        TestNetwork::from_builder(TestNetwork::builder("http://127.0.0.1").seed("elsewhere"));
+    let first_hub = first.start_hub(Gateways::none());
+    let second_hub = second.start_hub(Gateways::none());
+    let dir = tempfile::tempdir().unwrap();
+    let app = open(dir.path());
+    // "alpha" sorts first, so its hub is synced first.
+    install(&app, &first, "alpha", &first_hub.url());
+    install(&app, &second, "beta", &second_hub.url());
+
+    app.vault()
+        .init(&Passphrase::new("correct horse battery".into()))
+        .unwrap();
+    let receipt = app
+        .log_sighting(
+            Sighting::new(
+                Utc::now(),
+                Activity::Patrol,
+                Agency::Cbp,
+                Confidence::Observed,
+            ),
+            &[],
+        )
+        .unwrap();
+    app.report(&receipt.id, "beta", Utc::now()).unwrap();
+
+    app.sync(Utc::now()).unwrap();
+    assert!(app.inbox().outbox().unwrap().is_empty(), "sent");
+    // The first hub holds nothing (a report there would not open for its dispatchers either).
+    assert!(reports_at_hub(&first_hub.url(), &first.dispatchers[0]).is_empty());
+    for dispatcher in &second.dispatchers {
+        assert_eq!(
+            reports_at_hub(&second_hub.url(), dispatcher),
+            vec![receipt.id.clone()]
+        );
+    }
+}
