@@ -21,10 +21,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{Duration as ChronoDuration, Utc};
+use silbato_core::app::{App, AppConfig};
 use silbato_core::crypto::SigningKey;
 use silbato_core::inbox::Inbox;
 use silbato_core::inbox::alert::{Alert, Certainty};
-use silbato_core::keys::FileKeyStore;
+use silbato_core::keys::{FileKeyStore, KdfParams};
 use silbato_core::network::NetworkProfile;
 use silbato_core::protocol::DispatcherKeys;
 use silbato_core::rights::RightsLibrary;
@@ -152,26 +153,35 @@ pub fn reports_at_hub(hub_url: &str, dispatcher: &DispatcherKeys) -> Vec<String>
 /// One phone: its own data directory with the rights library, the inbox and the watch-lists.
 pub struct Device {
     pub dir: tempfile::TempDir,
-    pub rights: RightsLibrary,
-    pub inbox: Inbox,
-    pub watchlists: Watchlists,
+    /// The same composition root the shells use, on this device's data directory.
+    pub app: App,
 }
 
 impl Device {
     pub fn new(net: &TestNetwork) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (rights, _) = RightsLibrary::open(dir.path()).unwrap();
-        let inbox = Inbox::open(dir.path(), &FileKeyStore::new(dir.path())).unwrap();
-        inbox
+        let config = AppConfig {
+            kdf: KdfParams::FAST_INSECURE,
+            vault_idle_timeout: None,
+            vault_key_in_platform_store: false,
+        };
+        let app = App::open(dir.path(), config, Arc::new(FileKeyStore::new(dir.path()))).unwrap();
+        app.inbox()
             .install_network(&net.profile_bytes(), Some(&net.profile.fingerprint()))
             .unwrap();
-        let watchlists = Watchlists::with_store(inbox.store().clone());
-        Device {
-            dir,
-            rights,
-            inbox,
-            watchlists,
-        }
+        Device { dir, app }
+    }
+
+    pub fn rights(&self) -> &RightsLibrary {
+        self.app.rights()
+    }
+
+    pub fn inbox(&self) -> &Inbox {
+        self.app.inbox()
+    }
+
+    pub fn watchlists(&self) -> &Watchlists {
+        self.app.watchlists()
     }
 
     pub fn path(&self) -> &Path {
@@ -181,9 +191,9 @@ impl Device {
     pub fn sync_with(&self, config: SyncConfig, now: chrono::DateTime<Utc>) -> SyncReport {
         let client = HubClient::new(config).unwrap();
         let targets = SyncTargets {
-            inbox: &self.inbox,
-            rights: &self.rights,
-            watchlists: &self.watchlists,
+            inbox: self.app.inbox(),
+            rights: self.app.rights(),
+            watchlists: self.app.watchlists(),
         };
         silbato_core::sync::sync(&client, &targets, now)
     }

@@ -41,7 +41,7 @@ fn three_journeys_end_to_end() {
     // A resident reads a card with no network at all.
     let resident = Device::new(&net);
     let hits = resident
-        .rights
+        .rights()
         .search(
             "orden judicial",
             &SearchOptions {
@@ -53,7 +53,7 @@ fn three_journeys_end_to_end() {
     assert!(!hits.is_empty());
     assert!(
         !resident
-            .rights
+            .rights()
             .card(&hits[0].card_id, "es")
             .unwrap()
             .body
@@ -83,11 +83,11 @@ fn three_journeys_end_to_end() {
     s.place = Some("Home Depot, 47th St".into());
     s.officer_count = Some(8);
     let record = vault.log(s, &[], None).unwrap();
-    queue_sighting_report(&vault, &patroller.inbox, &record.id, "chi", Utc::now()).unwrap();
+    queue_sighting_report(&vault, patroller.inbox(), &record.id, "chi", Utc::now()).unwrap();
     let report = patroller.sync_with(SyncConfig::new(&hub.url()), Utc::now());
     assert!(report.ok(), "{:?}", report.failures);
     assert_eq!(report.reports_sent, 1);
-    assert!(patroller.inbox.outbox().unwrap().is_empty());
+    assert!(patroller.inbox().outbox().unwrap().is_empty());
 
     // A dispatcher opens it; the hub could not.
     let ana = &net.dispatchers[0];
@@ -107,16 +107,18 @@ fn three_journeys_end_to_end() {
 
     // Families: one with a school near the raid, subscribed for Chicago; one far away in LA.
     let near = Device::new(&net);
-    near.inbox
+    near.inbox()
         .add_place("School", 41.8100, -87.6650, 300.0)
         .unwrap();
-    near.inbox.follow_region("US-IL-CHI").unwrap();
+    near.inbox().follow_region("US-IL-CHI").unwrap();
     let far = Device::new(&net);
-    far.inbox.add_place("Home", 34.05, -118.24, 300.0).unwrap();
-    far.inbox.follow_region("US-CA-LA").unwrap();
+    far.inbox()
+        .add_place("Home", 34.05, -118.24, 300.0)
+        .unwrap();
+    far.inbox().follow_region("US-CA-LA").unwrap();
     for (device, name) in [(&near, "near"), (&far, "far")] {
         let sub = subscription_for(
-            &device.inbox,
+            device.inbox(),
             PushProvider::Webpush,
             &receiver.endpoint(name),
             &[],
@@ -143,7 +145,7 @@ fn three_journeys_end_to_end() {
         "a device far away gets nothing"
     );
     match near
-        .inbox
+        .inbox()
         .ingest_push(&pushes[0], "en", Utc::now())
         .unwrap()
     {
@@ -155,7 +157,7 @@ fn three_journeys_end_to_end() {
         }
         other => panic!("{other:?}"),
     }
-    let shown = near.inbox.active("en", Utc::now(), 10).unwrap();
+    let shown = near.inbox().active("en", Utc::now(), 10).unwrap();
     assert_eq!(
         shown[0].relevance,
         Relevance::SavedPlace {
@@ -188,12 +190,12 @@ fn a_pack_downloads_once_then_304_and_an_idle_sync_is_small() {
 
     let device = Device::new(&net);
     device
-        .rights
+        .rights()
         .add_publisher(&publisher.public_key(), "Chicago")
         .unwrap();
     // The device learns of the pack once (by file, as a training would hand it out)...
     device
-        .rights
+        .rights()
         .install_pack(&std::fs::read(net.dir.path().join("packs/chi-kyr.json")).unwrap())
         .unwrap();
     // ...then sync keeps it current: the first sync fetches it (200), the next gets 304.
@@ -253,14 +255,14 @@ fn over_a_lossy_link_every_report_arrives_exactly_once() {
             ))
             .now(Utc::now());
         device
-            .inbox
+            .inbox()
             .queue_report("chi", &r.seal(&recipients).unwrap(), Utc::now())
             .unwrap();
         expected.insert(format!("record-{i}"));
     }
     let start = Utc::now();
     let mut rounds = 0;
-    while !device.inbox.outbox().unwrap().is_empty() {
+    while !device.inbox().outbox().unwrap().is_empty() {
         rounds += 1;
         assert!(rounds <= 40, "the outbox did not drain");
         // Each round runs "later", so every deferred report (and any Retry-After) is due again.
@@ -327,13 +329,20 @@ fn over_a_lossy_link_no_alert_is_missed_or_duplicated_and_an_interrupted_sync_re
         cfg.page_limit = 50;
         let r = device.sync_with(cfg, Utc::now());
         accepted += r.alerts_accepted;
-        if device.inbox.history("en", Utc::now(), 5_000).unwrap().len() == 1_000 && r.ok() {
+        if device
+            .inbox()
+            .history("en", Utc::now(), 5_000)
+            .unwrap()
+            .len()
+            == 1_000
+            && r.ok()
+        {
             eprintln!("alerts converged after {} rounds", round + 1);
             break;
         }
     }
     let ids: HashSet<String> = device
-        .inbox
+        .inbox()
         .history("en", Utc::now(), 5_000)
         .unwrap()
         .into_iter()
@@ -352,7 +361,7 @@ fn hostile_hub_responses_are_refused_and_change_nothing() {
     let mut v2 = net.profile.clone();
     v2.version = 2;
     device
-        .inbox
+        .inbox()
         .install_network(&TestNetwork::sign_profile(&v2, &net.root), None)
         .unwrap();
     let replayed = net.profile_bytes();
@@ -374,8 +383,8 @@ fn hostile_hub_responses_are_refused_and_change_nothing() {
         .route("/v1/alerts", get(move || async move { page.clone() }));
     let hostile = Server::start(router);
     let before = (
-        device.inbox.network("chi").unwrap().version,
-        device.rights.packs().unwrap().len(),
+        device.inbox().network("chi").unwrap().version,
+        device.rights().packs().unwrap().len(),
     );
     let r = device.sync_with(SyncConfig::new(&hostile.url()), Utc::now());
     assert_eq!(
@@ -400,14 +409,14 @@ fn hostile_hub_responses_are_refused_and_change_nothing() {
     assert!(r.failures.iter().any(|f| f.step == "network"));
     assert_eq!(
         (
-            device.inbox.network("chi").unwrap().version,
-            device.rights.packs().unwrap().len()
+            device.inbox().network("chi").unwrap().version,
+            device.rights().packs().unwrap().len()
         ),
         before
     );
     assert!(
         device
-            .inbox
+            .inbox()
             .history("en", Utc::now(), 10)
             .unwrap()
             .is_empty()
