@@ -140,3 +140,25 @@ pub fn sample_alert(
         alert.build()
     }
 }
+
+/// Runs an alert envelope through every stateless ingest rule against `profile` and checks what a
+/// verified alert promises: it validates and has signers. A refusal only has to describe itself.
+/// Shared by the `alert_envelope` and `push_payload` targets, so both hold the same invariants.
+pub fn check_alert_envelope(profile: &NetworkProfile, envelope: &[u8]) {
+    match silbato_proto::alert::verify_alert_envelope(
+        std::slice::from_ref(profile),
+        envelope,
+        now(),
+    ) {
+        Ok(v) => {
+            assert!(
+                v.alert.validate().is_ok(),
+                "a verified alert does not validate"
+            );
+            assert!(!v.signers.is_empty(), "a verified alert without signers");
+        }
+        Err(r) => {
+            let _ = r.to_string();
+        }
+    }
+}

@@ -151,6 +151,17 @@ pub fn reports_at_hub(hub_url: &str, dispatcher: &DispatcherKeys) -> Vec<String>
 }
 
 /// One phone: its own data directory with the rights library, the inbox and the watch-lists.
+/// A device's `App` on `dir` as the tests run it: the fast (insecure) KDF, no idle lock, the
+/// inbox key in a user-only key file beside the data.
+pub fn open_app(dir: &Path) -> App {
+    let config = AppConfig {
+        kdf: KdfParams::FAST_INSECURE,
+        vault_idle_timeout: None,
+        vault_key_in_platform_store: false,
+    };
+    App::open(dir, config, Arc::new(FileKeyStore::new(dir))).unwrap()
+}
+
 pub struct Device {
     pub dir: tempfile::TempDir,
     /// The same composition root the shells use, on this device's data directory.
@@ -160,12 +171,7 @@ pub struct Device {
 impl Device {
     pub fn new(net: &TestNetwork) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = AppConfig {
-            kdf: KdfParams::FAST_INSECURE,
-            vault_idle_timeout: None,
-            vault_key_in_platform_store: false,
-        };
-        let app = App::open(dir.path(), config, Arc::new(FileKeyStore::new(dir.path()))).unwrap();
+        let app = open_app(dir.path());
         app.inbox()
             .install_network(&net.profile_bytes(), Some(&net.profile.fingerprint()))
             .unwrap();

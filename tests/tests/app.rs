@@ -3,16 +3,15 @@
 //! Requests are counted by a proxy in front of the hub that forwards everything, faults off.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
-use silbato_core::app::{App, AppConfig};
-use silbato_core::keys::{FileKeyStore, KdfParams, Passphrase};
+use silbato_core::app::App;
+use silbato_core::keys::Passphrase;
 use silbato_core::protocol::PushProvider;
-use silbato_core::vault::{Activity, Agency, Confidence, Sighting};
-use silbato_e2e::{FaultProxy, Faults, PushReceiver, TestNetwork, reports_at_hub};
+use silbato_core::vault::{Activity, Agency, Confidence, LogReceipt, Sighting};
+use silbato_e2e::{FaultProxy, Faults, PushReceiver, TestNetwork, open_app, reports_at_hub};
 use silbato_hub::push::Gateways;
 
 const NO_FAULTS: Faults = Faults {
@@ -23,13 +22,16 @@ const NO_FAULTS: Faults = Faults {
     stall_for: Duration::ZERO,
 };
 
-fn open(dir: &std::path::Path) -> App {
-    let config = AppConfig {
-        kdf: KdfParams::FAST_INSECURE,
-        vault_idle_timeout: None,
-        vault_key_in_platform_store: false,
-    };
-    App::open(dir, config, Arc::new(FileKeyStore::new(dir))).unwrap()
+/// Sets up the vault and logs one sighting observed now.
+fn log_one(app: &App, activity: Activity, agency: Agency) -> LogReceipt {
+    app.vault()
+        .init(&Passphrase::new("correct horse battery".into()))
+        .unwrap();
+    app.log_sighting(
+        Sighting::new(Utc::now(), activity, agency, Confidence::Observed),
+        &[],
+    )
+    .unwrap()
 }
 
 /// Installs `net`'s profile, renamed `id` and pointed at `hub_url`, confirmed.
@@ -57,7 +59,7 @@ fn sync_talks_to_a_shared_hub_once() {
 
     // What one network's sync costs at the hub.
     let single_dir = tempfile::tempdir().unwrap();
-    let single = open(single_dir.path());
+    let single = open_app(single_dir.path());
     install(&single, &net, "chi", &proxy.url());
     let before = forwarded();
     let one = single.sync(Utc::now()).unwrap();
@@ -68,7 +70,7 @@ fn sync_talks_to_a_shared_hub_once() {
 
     // Two confirmed networks on that hub: the same single sync, not two.
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
+    let app = open_app(dir.path());
     install(&app, &net, "chi", &proxy.url());
     install(&app, &other, "chi-south", &format!("{}/", proxy.url()));
     let hubs = app.hubs().unwrap();
@@ -102,23 +104,10 @@ fn a_report_is_sealed_queued_and_flushed_to_its_networks_hub() {
     let net = TestNetwork::new("http://127.0.0.1");
     let hub = net.start_hub(Gateways::none());
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
+    let app = open_app(dir.path());
     install(&app, &net, "chi", &hub.url());
 
-    app.vault()
-        .init(&Passphrase::new("correct horse battery".into()))
-        .unwrap();
-    let receipt = app
-        .log_sighting(
-            Sighting::new(
-                Utc::now(),
-                Activity::Checkpoint,
-                Agency::Ice,
-                Confidence::Observed,
-            ),
-            &[],
-        )
-        .unwrap();
+    let receipt = log_one(&app, Activity::Checkpoint, Agency::Ice);
     app.report(&receipt.id, "chi", Utc::now()).unwrap();
     assert_eq!(app.inbox().outbox().unwrap().len(), 1, "queued, sealed");
     assert!(reports_at_hub(&hub.url(), &net.dispatchers[0]).is_empty());
@@ -148,25 +137,12 @@ fn a_report_goes_only_to_its_own_networks_hub() {
     let first_hub = first.start_hub(Gateways::none());
     let second_hub = second.start_hub(Gateways::none());
     let dir = tempfile::tempdir().unwrap();
-    let app = open(dir.path());
+    let app = open_app(dir.path());
     // "alpha" sorts first, so its hub is synced first.
     install(&app, &first, "alpha", &first_hub.url());
     install(&app, &second, "beta", &second_hub.url());
 
-    app.vault()
-        .init(&Passphrase::new("correct horse battery".into()))
-        .unwrap();
-    let receipt = app
-        .log_sighting(
-            Sighting::new(
-                Utc::now(),
-                Activity::Patrol,
-                Agency::Cbp,
-                Confidence::Observed,
-            ),
-            &[],
-        )
-        .unwrap();
+    let receipt = log_one(&app, Activity::Patrol, Agency::Cbp);
     app.report(&receipt.id, "beta", Utc::now()).unwrap();
 
     app.sync(Utc::now()).unwrap();
