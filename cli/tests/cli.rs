@@ -2,44 +2,11 @@
 //! organizer's round trip from a content directory to an installed pack.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-struct Run {
-    out: Output,
-}
+use std::process::Command;
 
-impl Run {
-    fn code(&self) -> i32 {
-        self.out.status.code().unwrap_or(-1)
-    }
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.out.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout()))
-    }
-}
-
-fn silbato(data: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_silbato"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("SILBATO_DATA_DIR")
-        .env("LANG", "en_US.UTF-8")
-        .output()
-        .unwrap();
-    Run { out }
-}
-
-fn content_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../content")
-}
+use common::{Run, content_dir, hub_bin, silbato, silbato_stdin};
 
 #[test]
 fn reads_cards_offline_in_english_and_spanish() {
@@ -195,28 +162,6 @@ fn organizer_round_trip_build_trust_install_and_refusals() {
     let truncated = silbato(&data, &["rights", "install", cut.to_str().unwrap()]);
     assert_eq!(truncated.code(), 1);
     assert!(truncated.stderr().contains("truncated"));
-}
-
-fn silbato_stdin(data: &Path, args: &[&str], stdin: &str) -> Run {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_silbato"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("SILBATO_DATA_DIR")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that refuses before reading its input exits and closes the pipe; that refusal is
-    // what the caller asserts on, so a broken pipe here is not the test's failure.
-    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    Run {
-        out: child.wait_with_output().unwrap(),
-    }
 }
 
 #[test]
@@ -715,38 +660,6 @@ fn organizer_network_dispatchers_and_a_family_inbox() {
         ],
     );
     assert_eq!(huge.code(), 1);
-}
-
-/// The hub binary `silbato demo` runs: the one beside `silbato` in the target directory.
-/// `cargo test` builds it with the workspace, but `cargo test -p silbato` builds only this
-/// package's binaries, so it is built here when missing.
-fn hub_bin() -> PathBuf {
-    let silbato = Path::new(env!("CARGO_BIN_EXE_silbato"));
-    let hub = silbato.with_file_name(format!("silbato-hub{}", std::env::consts::EXE_SUFFIX));
-    if !hub.is_file() {
-        let profile = match silbato.parent().and_then(Path::file_name) {
-            Some(dir) if dir != "debug" => dir.to_string_lossy().into_owned(),
-            _ => "dev".to_owned(),
-        };
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "silbato-hub",
-                "--profile",
-                &profile,
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build -p silbato-hub failed");
-    }
-    assert!(
-        hub.is_file(),
-        "no silbato-hub beside silbato: cargo build -p silbato-hub"
-    );
-    hub
 }
 
 #[test]
