@@ -35,7 +35,10 @@ done
 
 # The size settings of ../scripts/build-mobile-lib (which says why each is there), with Android's
 # own packed relocations instead of RELR: the app's minSdk is 26 and RELR needs API 28.
-size_flags="-C force-unwind-tables=no -C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-undefined"
+# The last unwind tables (the standard library's and C code's) are dropped at link time, as in
+# scripts/build-mobile-lib; with --target, these RUSTFLAGS never reach the build scripts.
+no_eh_frame="-C link-arg=-Wl,--no-eh-frame-hdr -C link-arg=-Wl,-T,$(cd "$(dirname "$0")/.." && pwd)/scripts/mobile-no-eh-frame.ld"
+size_flags="-C force-unwind-tables=no -C link-arg=-Wl,--pack-dyn-relocs=android -C link-arg=-Wl,--icf=all -C link-arg=-Wl,--no-undefined $no_eh_frame"
 export CFLAGS="${CFLAGS:-} -fno-asynchronous-unwind-tables -fno-unwind-tables"
 export CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS="${CARGO_TARGET_ARMV7_LINUX_ANDROIDEABI_RUSTFLAGS:-} $size_flags"
 # Android 15 devices may use 16 KB memory pages; 64-bit libraries must be linked for them

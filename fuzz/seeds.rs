@@ -324,6 +324,79 @@ fn main() {
         .unwrap(),
     );
 
+    // ---- signed_requests: key, date, nonce, signature, method, host, path, body by lines ----
+    let request_lines =
+        |headers: &[(&str, String)], method: &str, host: &str, path: &str, body: &[u8]| {
+            let field = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            let mut bytes = [
+                field(silbato_proto::protocol::HEADER_KEY),
+                field(silbato_proto::protocol::HEADER_DATE),
+                field(silbato_proto::protocol::HEADER_NONCE),
+                field(silbato_proto::protocol::HEADER_SIGNATURE),
+                method.to_owned(),
+                host.to_owned(),
+                path.to_owned(),
+            ]
+            .join("\n")
+            .into_bytes();
+            bytes.push(b'\n');
+            bytes.extend_from_slice(body);
+            bytes
+        };
+    let dispatcher = &fx::dispatcher_keys()[0];
+    let signed = silbato_proto::protocol::sign_request(
+        dispatcher,
+        "GET",
+        "hub.example.org",
+        "/v1/reports?after=0",
+        b"",
+        now,
+    )
+    .unwrap();
+    out.put(
+        "signed_requests",
+        "dispatcher-get.txt",
+        &request_lines(
+            &signed,
+            "GET",
+            "hub.example.org",
+            "/v1/reports?after=0",
+            b"",
+        ),
+    );
+    let device = fx::signing_key("push-subscription");
+    let sub_body = serde_json::to_vec(&PushSubscription {
+        provider: PushProvider::Webpush,
+        endpoint: "https://push.example.org/device".into(),
+        push_key: fx::push_secret().public_key(),
+        regions: vec!["US-IL-CHI".into()],
+    })
+    .unwrap();
+    let push_signed = silbato_proto::push::sign_push_request(
+        &device,
+        "POST",
+        "/v1/push/subscriptions",
+        &sub_body,
+        now,
+    );
+    out.put(
+        "signed_requests",
+        "push-subscribe.txt",
+        &request_lines(
+            &push_signed,
+            "POST",
+            "",
+            "/v1/push/subscriptions",
+            &sub_body,
+        ),
+    );
+
     // ---- sync_bodies ----
     let page = AlertsPage {
         alerts: vec![b64(&observed_env), b64(&likely_env), b64(&cancel_env)],
@@ -372,6 +445,7 @@ fn main() {
         error: "rate_limited".into(),
         message: "slow down".into(),
         retryable: true,
+        reason: None,
     };
     out.put(
         "sync_bodies",
@@ -543,6 +617,41 @@ fn check(root: &Path) {
     let sub: PushSubscription =
         serde_json::from_slice(&read(root, "sync_bodies", "push-subscription.json")).unwrap();
     sub.validate().unwrap();
+    // The signed request seeds verify as they are (the fuzzer mutates from genuine requests).
+    let lines = read(root, "signed_requests", "dispatcher-get.txt");
+    let f: Vec<String> = lines
+        .splitn(8, |&b| b == b'\n')
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect();
+    let dispatchers = fx::dispatcher_keys().map(|k| k.public_key());
+    silbato_proto::protocol::verify_request(
+        silbato_proto::protocol::SignedHeaders {
+            key: Some(&f[0]),
+            date: Some(&f[1]),
+            nonce: Some(&f[2]),
+            signature: Some(&f[3]),
+        },
+        &f[4],
+        &f[5],
+        &f[6],
+        f[7].as_bytes(),
+        now,
+        |k| dispatchers.contains(k),
+    )
+    .expect("signed dispatcher request seed");
+    let lines = read(root, "signed_requests", "push-subscribe.txt");
+    let f: Vec<&[u8]> = lines.splitn(8, |&b| b == b'\n').collect();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    silbato_proto::push::verify_push_request(
+        Some(&text(f[0])),
+        Some(&text(f[1])),
+        Some(&text(f[3])),
+        &text(f[4]),
+        &text(f[6]),
+        f[7],
+        now,
+    )
+    .expect("signed push request seed");
     assert_eq!(
         strip_metadata(&read(root, "media", "tiny-exif.jpg"))
             .unwrap()

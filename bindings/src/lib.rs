@@ -321,6 +321,11 @@ impl AlertInbox {
         Ok(self.inner.inbox().confirm_network(&id, &fingerprint)?)
     }
 
+    /// Removes a network with its alerts and queued reports.
+    pub fn remove_network(&self, id: String) -> Result<()> {
+        Ok(self.inner.inbox().remove_network(&id)?)
+    }
+
     pub fn networks(&self) -> Result<Vec<NetworkItem>> {
         Ok(self
             .inner
@@ -398,8 +403,19 @@ impl AlertInbox {
             .collect())
     }
 
+    /// One alert; `inbox.ambiguous_alert` when several networks have this id (then
+    /// [`AlertInbox::network_alert`]).
     pub fn alert(&self, id: String, lang: String) -> Result<AlertItem> {
         Ok(self.inner.inbox().alert(&id, &lang, Utc::now())?.into())
+    }
+
+    /// One alert of one network: an alert is identified by (network, id).
+    pub fn network_alert(&self, network_id: String, id: String, lang: String) -> Result<AlertItem> {
+        Ok(self
+            .inner
+            .inbox()
+            .alert_in(Some(&network_id), &id, &lang, Utc::now())?
+            .into())
     }
 
     pub fn unread_count(&self) -> Result<u64> {
@@ -408,6 +424,10 @@ impl AlertInbox {
 
     pub fn mark_read(&self, id: String) -> Result<()> {
         Ok(self.inner.inbox().mark_read(&id)?)
+    }
+
+    pub fn mark_network_alert_read(&self, network_id: String, id: String) -> Result<()> {
+        Ok(self.inner.inbox().mark_read_in(Some(&network_id), &id)?)
     }
 
     pub fn add_place(
@@ -476,6 +496,12 @@ impl AlertInbox {
         self.inner
             .subscribe_push(provider, &endpoint, &regions, hub_url.as_deref())?;
         Ok(())
+    }
+
+    /// Deletes this device's push subscription at a hub — or at every hub it was registered
+    /// with — signed by the device's subscription key. Returns the hubs it was deleted at.
+    pub fn unsubscribe_push(&self, hub_url: Option<String>) -> Result<Vec<String>> {
+        Ok(self.inner.unsubscribe_push(hub_url.as_deref())?)
     }
 }
 

@@ -103,6 +103,7 @@ pub enum AlertStatus {
     Expired,
     Superseded,
     Retracted,
+    Withdrawn,
 }
 
 /// Why an alert matters to this device, most relevant first.
@@ -447,6 +448,8 @@ pub struct LogResult {
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct AlertItem {
     pub id: String,
+    /// With `id`, what identifies the alert: another network may use the same id.
+    pub network_id: String,
     pub network_name: String,
     pub headline: String,
     pub description: Option<String>,
@@ -475,6 +478,7 @@ impl From<AlertView> for AlertItem {
             expires_ms: ms(&a.expires),
             relevance: a.relevance,
             id: a.id,
+            network_id: a.network_id,
             network_name: a.network_name,
             headline: a.headline,
             description: a.description,

@@ -112,9 +112,14 @@ enum NetworkCmd {
     Show {
         id: String,
     },
-    /// Print the QR text of a signed profile.
+    /// Print the QR text of a signed profile (one QR code holds 2,953 bytes; share a longer
+    /// profile as the file).
     Qr {
         file: PathBuf,
+    },
+    /// Remove a network from this device, with its alerts and queued reports.
+    Remove {
+        id: String,
     },
     /// Write an unsigned profile (organizers).
     Create(Box<commands::inbox::NetworkCreateArgs>),
@@ -159,11 +164,19 @@ enum AlertsCmd {
     },
     Show {
         id: String,
+        /// The alert's network, when several networks have an alert with this id.
+        #[arg(long, value_name = "ID")]
+        network: Option<String>,
         #[arg(long, value_name = "L")]
         lang: Option<String>,
     },
     /// Mark an alert read.
-    Read { id: String },
+    Read {
+        id: String,
+        /// The alert's network, when several networks have an alert with this id.
+        #[arg(long, value_name = "ID")]
+        network: Option<String>,
+    },
     /// Verify and store a signed alert file.
     Ingest { file: PathBuf },
 }
@@ -172,11 +185,15 @@ enum AlertsCmd {
 enum AlertCmd {
     /// Write an alert and sign it (--sign twice for the two-person rule).
     New(Box<commands::inbox::AlertNewArgs>),
-    /// Add a second dispatcher's signature to an alert file.
+    /// Add a second dispatcher's signature to an alert file, and say whether the network's
+    /// policy is now met.
     Sign {
         file: PathBuf,
         #[arg(long, value_name = "KEYFILE")]
         key: PathBuf,
+        /// The network's profile; default: the network installed on this device.
+        #[arg(long, value_name = "FILE")]
+        profile: Option<PathBuf>,
     },
     /// Print an alert as CAP 1.2 XML.
     ToCap {
@@ -250,6 +267,12 @@ enum PushCmd {
         region: Vec<String>,
         #[arg(long, default_value = "webpush", value_parser = ["webpush", "unifiedpush", "fcm", "apns"])]
         provider: String,
+        #[arg(long, value_name = "URL")]
+        hub: Option<String>,
+    },
+    /// Delete this device's push subscription at every hub it was registered with (or only
+    /// --hub), signed by the device's subscription key.
+    Unsubscribe {
         #[arg(long, value_name = "URL")]
         hub: Option<String>,
     },
@@ -358,7 +381,8 @@ enum VaultCmd {
         #[command(flatten)]
         pass: commands::vault::PassArgs,
     },
-    /// Panic wipe: destroy the keys, the log and the photos. Know-your-rights cards keep working.
+    /// Panic wipe: destroy the keys, the log and photos, saved places, followed regions, networks,
+    /// alerts and the outbox. Know-your-rights cards keep working.
     Wipe {
         #[arg(long)]
         yes: bool,
@@ -379,7 +403,12 @@ enum PlatesCmd {
 #[derive(Subcommand)]
 enum WatchlistCmd {
     /// Install a signed watch-list from a trusted publisher.
-    Install { file: PathBuf },
+    Install {
+        file: PathBuf,
+        /// Let a list with no vehicles replace one that has some (it must also be built so).
+        #[arg(long)]
+        allow_empty: bool,
+    },
     /// The installed watch-lists.
     List,
     /// Build and sign a watch-list from a CSV: plate,state,description,last_seen.
@@ -396,6 +425,9 @@ enum WatchlistCmd {
         /// Default: the current time in seconds, so each build is newer than the last.
         #[arg(long, value_name = "N")]
         version: Option<u64>,
+        /// Publish a list with no vehicles on purpose (signed into the list, so devices can tell).
+        #[arg(long)]
+        allow_empty: bool,
     },
 }
 
@@ -431,6 +463,9 @@ enum RightsCmd {
         lang: Option<String>,
         #[arg(long, value_name = "N", default_value_t = 10)]
         limit: usize,
+        /// Only cards in this category.
+        #[arg(long, value_name = "C")]
+        category: Option<String>,
     },
     /// The text to show an agent through a door or window, large and plain.
     Card {
@@ -489,6 +524,16 @@ enum PublishersCmd {
     List,
     /// Stop trusting a publisher's key.
     Remove { pubkey: String },
+    /// Let a key replace one pack (even the bundled one), after comparing its fingerprint.
+    Trust {
+        /// The key (ed25519:...), or a file: a public key, or a pack it signed.
+        key: String,
+        #[arg(long, value_name = "ID")]
+        for_pack: String,
+        /// The key's fingerprint, as the publisher gave it to you.
+        #[arg(long, value_name = "FP")]
+        fingerprint: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -520,6 +565,16 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    // A `--hub` no client would take is a usage error, like clap's own (exit code 2).
+    if let Command::Sync { hub: Some(hub) } = &cli.command
+        && let Err(message) = commands::sync::check_hub_arg(hub)
+    {
+        use clap::CommandFactory;
+        let _ = Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, message)
+            .print();
+        return ExitCode::from(2);
+    }
     let out = Out::new(cli.json);
     let ctx = commands::Ctx {
         out,
@@ -545,9 +600,12 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
         Command::Rights(cmd) => match cmd {
             RightsCmd::List { lang, category } => rights::list(ctx, lang.lang, category),
             RightsCmd::Show { id, lang } => rights::show(ctx, &id, lang.lang),
-            RightsCmd::Search { query, lang, limit } => {
-                rights::search(ctx, &query.join(" "), lang, limit)
-            }
+            RightsCmd::Search {
+                query,
+                lang,
+                limit,
+                category,
+            } => rights::search(ctx, &query.join(" "), lang, limit, category.as_deref()),
             RightsCmd::Card { id, lang } => rights::agent_card(ctx, &id, lang.lang),
             RightsCmd::Hotlines { region } => rights::hotlines(ctx, region),
             RightsCmd::Install { file } => rights::install(ctx, &file),
@@ -565,6 +623,11 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             PublishersCmd::Add { pubkey, name } => organizer::publishers_add(ctx, &pubkey, &name),
             PublishersCmd::List => organizer::publishers_list(ctx),
             PublishersCmd::Remove { pubkey } => organizer::publishers_remove(ctx, &pubkey),
+            PublishersCmd::Trust {
+                key,
+                for_pack,
+                fingerprint,
+            } => rights::publishers_trust(ctx, &key, &for_pack, &fingerprint),
         },
         Command::Pack(cmd) => match cmd {
             PackCmd::Build {
@@ -608,7 +671,9 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             vault::plates_check(ctx, &plate, state.as_deref())
         }
         Command::Watchlist(cmd) => match cmd {
-            WatchlistCmd::Install { file } => vault::watchlist_install(ctx, &file),
+            WatchlistCmd::Install { file, allow_empty } => {
+                vault::watchlist_install(ctx, &file, allow_empty)
+            }
             WatchlistCmd::List => vault::watchlist_list(ctx),
             WatchlistCmd::Build {
                 csv,
@@ -617,6 +682,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                 list_id,
                 publisher,
                 version,
+                allow_empty,
             } => vault::watchlist_build(
                 ctx,
                 &vault::BuildArgs {
@@ -626,6 +692,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                     list_id: &list_id,
                     publisher: &publisher,
                     version,
+                    allow_empty,
                 },
             ),
         },
@@ -643,6 +710,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
             NetworkCmd::List => inbox::network_list(ctx),
             NetworkCmd::Show { id } => inbox::network_show(ctx, &id),
             NetworkCmd::Qr { file } => inbox::network_qr(ctx, &file),
+            NetworkCmd::Remove { id } => inbox::network_remove(ctx, &id),
             NetworkCmd::Create(args) => inbox::network_create(ctx, &args),
             NetworkCmd::Sign { file, key, out } => {
                 inbox::network_sign(ctx, &file, &key, out.as_deref())
@@ -663,13 +731,17 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
         }
         Command::Alerts(cmd) => match cmd {
             AlertsCmd::List { all, lang } => inbox::alerts_list(ctx, all, lang),
-            AlertsCmd::Show { id, lang } => inbox::alerts_show(ctx, &id, lang),
-            AlertsCmd::Read { id } => inbox::alerts_read(ctx, &id),
+            AlertsCmd::Show { id, network, lang } => {
+                inbox::alerts_show(ctx, &id, network.as_deref(), lang)
+            }
+            AlertsCmd::Read { id, network } => inbox::alerts_read(ctx, &id, network.as_deref()),
             AlertsCmd::Ingest { file } => inbox::alerts_ingest(ctx, &file),
         },
         Command::Alert(cmd) => match cmd {
             AlertCmd::New(args) => inbox::alert_new(ctx, &args),
-            AlertCmd::Sign { file, key } => inbox::alert_sign(ctx, &file, &key),
+            AlertCmd::Sign { file, key, profile } => {
+                inbox::alert_sign(ctx, &file, &key, profile.as_deref())
+            }
             AlertCmd::Publish { file, hub } => sync::alert_publish(ctx, &file, &hub),
             AlertCmd::ToCap { file, sender } => inbox::alert_to_cap(ctx, &file, sender.as_deref()),
             AlertCmd::FromCap { file, network, out } => {
@@ -696,6 +768,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                 provider,
                 hub,
             } => sync::push_subscribe(ctx, &endpoint, &region, &provider, hub.as_deref()),
+            PushCmd::Unsubscribe { hub } => inbox::push_unsubscribe(ctx, hub.as_deref()),
             PushCmd::Key => inbox::push_key(ctx),
             PushCmd::Headlines { state } => inbox::push_headlines(ctx, state == "on"),
         },

@@ -141,6 +141,27 @@ fn organizer_round_trip_build_trust_install_and_refusals() {
     let listed = silbato(&data, &["publishers", "list", "--json"]).json();
     assert_eq!(listed[0]["public_key"], pubkey.as_str());
 
+    // Trusting a publisher is not enough to replace the bundled pack (issue 12 item 7): the user
+    // confirms this key for the bundled pack's id by its fingerprint.
+    let fingerprint =
+        silbato(&data, &["keys", "public", key.to_str().unwrap(), "--json"]).json()["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let trust = silbato(
+        &data,
+        &[
+            "publishers",
+            "trust",
+            &pubkey,
+            "--for-pack",
+            "silbato-kyr-us",
+            "--fingerprint",
+            &fingerprint,
+        ],
+    );
+    assert_eq!(trust.code(), 0, "{}", trust.stderr());
+
     let installed = silbato(
         &data,
         &["rights", "install", pack.to_str().unwrap(), "--json"],

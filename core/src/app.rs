@@ -16,19 +16,23 @@
 //! to. Like every error in the core, what it returns never carries user content.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::inbox::Inbox;
-use crate::keys::{KdfParams, PlatformKeyStore};
+use crate::files::sync_dir;
+use crate::files::{private_dir, privatize_tree};
+use crate::inbox::{INBOX_DB, INBOX_KEYS, Inbox};
+use crate::keys::{KdfParams, KeyFile, PlatformKeyStore, overwrite_and_remove};
 use crate::protocol::{PushProvider, PushSubscription, same_hub};
 use crate::rights::{InstallReport, RightsLibrary};
 use crate::sync::{self, DocOutcome, HubClient, SyncConfig, SyncFailure, SyncReport, SyncTargets};
-use crate::vault::{LogReceipt, Sighting, Vault, VaultConfig, WipeReport};
+use crate::vault::{
+    ATTACHMENTS_DIR, LogReceipt, Sighting, VAULT_DB, VAULT_KEYS, Vault, VaultConfig, WipeReport,
+};
 use crate::watchlist::Watchlists;
 
 /// How a shell opens its data directory.
@@ -114,6 +118,11 @@ impl SyncOutcome {
         self.hubs.iter().flat_map(|h| h.report.failures.iter())
     }
 
+    /// Every hub's sync failed at every step: nothing was synced.
+    pub fn all_failed(&self) -> bool {
+        !self.hubs.is_empty() && self.hubs.iter().all(|h| h.report.all_failed())
+    }
+
     /// Trying again later may help with every failure (true when there is none).
     pub fn retryable(&self) -> bool {
         self.failures().all(|f| f.retryable)
@@ -141,14 +150,131 @@ pub fn push_provider(name: &str) -> Result<PushProvider> {
 }
 
 /// Everything a device keeps, opened on one data directory. `Send + Sync`: shells share one.
-#[derive(Debug)]
 pub struct App {
     dir: PathBuf,
     rights: RightsLibrary,
-    inbox: Inbox,
-    watchlists: Watchlists,
+    /// Replaced by an empty inbox (new key, new `inbox.db`) by the panic wipe.
+    inbox: RwLock<Arc<Inbox>>,
+    watchlists: RwLock<Arc<Watchlists>>,
     vault: Vault,
+    key_store: Arc<dyn PlatformKeyStore>,
     opened: AppOpenReport,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("vault", &self.vault)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `-wal`, `-shm` and `-journal` companions of a SQLite file, and the file itself.
+fn with_companions(dir: &Path, db: &str) -> [PathBuf; 4] {
+    ["", "-wal", "-shm", "-journal"].map(|suffix| dir.join(format!("{db}{suffix}")))
+}
+
+/// Whether a file in the data directory holds key material: the wrapped-key files, the file key
+/// store's keys, and their temporaries.
+fn is_key_file(name: &str) -> bool {
+    name.ends_with(".keys") || name.ends_with(".key") || name.ends_with(".keys.tmp")
+}
+
+/// Overwrites and removes every key file left in `dir` (after the known ones went first).
+fn remove_key_files(dir: &Path, first_error: &mut Option<Error>) {
+    if let Ok(list) = std::fs::read_dir(dir) {
+        for entry in list.flatten() {
+            if is_key_file(&entry.file_name().to_string_lossy())
+                && let Err(e) = overwrite_and_remove(&entry.path())
+            {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// Destroys the inbox key (its platform-store key first, then `inbox.keys`) and, with `vault`,
+/// the vault key (an open [`Vault`] destroys its own, under its life-cycle lock), with any
+/// platform-store copy of either, before any data goes.
+fn destroy_keys(
+    dir: &Path,
+    key_store: &dyn PlatformKeyStore,
+    vault: bool,
+    first_error: &mut Option<Error>,
+) {
+    if let Err(e) = KeyFile::new(dir.join(INBOX_KEYS), "inbox").destroy(Some(key_store)) {
+        first_error.get_or_insert(e);
+    }
+    let _ = key_store.destroy(crate::inbox::PLATFORM_LABEL);
+    if vault {
+        if let Err(e) = KeyFile::new(dir.join(VAULT_KEYS), "vault").destroy(Some(key_store)) {
+            first_error.get_or_insert(e);
+        }
+        // A copy the vault may have kept there, whatever its key file said; none is fine.
+        let _ = key_store.destroy(crate::vault::PLATFORM_LABEL);
+    }
+}
+
+/// The panic wipe for a data directory no [`App`] has open (a shell that could not open it, or
+/// that opens nothing but needs the wipe): the keys first, then `vault.db`, its moved-aside copies
+/// and photos, `inbox.db` (networks, alerts, saved places, followed regions, push key, outbox,
+/// watch-lists, sync state) with their WAL and shared-memory files, and every key file left.
+/// `rights.db` stays: the know-your-rights cards keep working. Every step runs even if an earlier
+/// one failed; the first failure is returned after all of them.
+pub fn wipe_data_dir(dir: &Path, key_store: &dyn PlatformKeyStore) -> Result<WipeReport> {
+    let start = Instant::now();
+    let mut first_error = None;
+    destroy_keys(dir, key_store, true, &mut first_error);
+    remove_key_files(dir, &mut first_error);
+    let mut doomed: Vec<PathBuf> = with_companions(dir, VAULT_DB).into();
+    doomed.extend(with_companions(dir, INBOX_DB));
+    if let Ok(list) = std::fs::read_dir(dir) {
+        doomed.extend(
+            list.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(&format!("{VAULT_DB}.corrupt-"))
+                })
+                .map(|e| e.path()),
+        );
+    }
+    for path in doomed {
+        if let Err(e) = overwrite_and_remove(&path) {
+            first_error.get_or_insert(e);
+        }
+    }
+    remove_photos(dir, &mut first_error);
+    // The cards stay, but not the packs, publishers and pack owners that name a network.
+    if let Err(e) = RightsLibrary::open(dir).and_then(|(rights, _)| rights.forget_all_but_bundled())
+    {
+        first_error.get_or_insert(e);
+    }
+    sync_dir(dir);
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(WipeReport {
+            elapsed_ms: elapsed_ms(start),
+        }),
+    }
+}
+
+/// Removes the vault's photos: ciphertext under a key already destroyed, so unlinking is enough
+/// (an overwrite and two fsyncs per photo would make a wipe of hundreds of photos take seconds).
+fn remove_photos(dir: &Path, first_error: &mut Option<Error>) {
+    let photos = dir.join(ATTACHMENTS_DIR);
+    if let Ok(list) = std::fs::read_dir(&photos) {
+        for entry in list.flatten() {
+            if let Err(e) = std::fs::remove_file(entry.path()) {
+                first_error.get_or_insert(Error::Io(e));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(&photos);
+}
+
+fn elapsed_ms(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl App {
@@ -160,6 +286,7 @@ impl App {
         config: AppConfig,
         key_store: Arc<dyn PlatformKeyStore>,
     ) -> Result<App> {
+        private_dir(data_dir)?;
         let (rights, rights_report) = RightsLibrary::open(data_dir)?;
         let inbox = Inbox::open(data_dir, key_store.as_ref())?;
         let watchlists = Watchlists::with_store(inbox.store().clone());
@@ -167,14 +294,19 @@ impl App {
             kdf: config.kdf,
             idle_timeout: config.vault_idle_timeout,
         };
-        let platform = config.vault_key_in_platform_store.then_some(key_store);
+        let platform = config
+            .vault_key_in_platform_store
+            .then(|| Arc::clone(&key_store));
         let (vault, vault_report) = Vault::open(data_dir, vault_config, platform)?;
+        // Files an older build made with wider permissions become the owner's only.
+        privatize_tree(data_dir)?;
         Ok(App {
             dir: data_dir.to_path_buf(),
             rights,
-            inbox,
-            watchlists,
+            inbox: RwLock::new(Arc::new(inbox)),
+            watchlists: RwLock::new(Arc::new(watchlists)),
             vault,
+            key_store,
             opened: AppOpenReport {
                 rights_rebuilt: rights_report.rebuilt,
                 vault_moved_aside: vault_report.moved_aside,
@@ -199,12 +331,19 @@ impl App {
         &self.vault
     }
 
-    pub fn inbox(&self) -> &Inbox {
-        &self.inbox
+    /// The inbox. After a panic wipe this is a new, empty one; a handle taken before it is the
+    /// wiped inbox's and should not be kept.
+    pub fn inbox(&self) -> Arc<Inbox> {
+        Arc::clone(&self.inbox.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    pub fn watchlists(&self) -> &Watchlists {
-        &self.watchlists
+    pub fn watchlists(&self) -> Arc<Watchlists> {
+        Arc::clone(
+            &self
+                .watchlists
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     // ---- hubs and sync ----
@@ -213,7 +352,7 @@ impl App {
     /// an unconfirmed network's hub is not one of them.
     pub fn hubs(&self) -> Result<Vec<Hub>> {
         let mut hubs: Vec<Hub> = Vec::new();
-        for n in self.inbox.networks()?.into_iter().filter(|n| n.confirmed) {
+        for n in self.inbox().networks()?.into_iter().filter(|n| n.confirmed) {
             match hubs.iter_mut().find(|h| same_hub(&h.url, &n.hub_url)) {
                 Some(h) => h.networks.push(n.network_id),
                 None => hubs.push(Hub {
@@ -259,10 +398,11 @@ impl App {
     }
 
     fn sync_with(&self, client: &HubClient, now: DateTime<Utc>) -> SyncReport {
+        let (inbox, watchlists) = (self.inbox(), self.watchlists());
         let targets = SyncTargets {
-            inbox: &self.inbox,
+            inbox: &inbox,
             rights: &self.rights,
-            watchlists: &self.watchlists,
+            watchlists: &watchlists,
         };
         sync::sync(client, &targets, now)
     }
@@ -277,12 +417,8 @@ impl App {
             alerts_duplicate: 0,
             alerts_rejected: 0,
             reports_sent: 0,
-            reports_pending: self.inbox.outbox().map_or(0, |o| o.len() as u64),
-            failures: vec![SyncFailure {
-                step: "client".to_owned(),
-                error: e.to_string(),
-                retryable: e.is_retryable(),
-            }],
+            reports_pending: self.inbox().outbox().map_or(0, |o| o.len() as u64),
+            failures: vec![SyncFailure::new("client", e)],
             requests: 0,
             bytes_received: 0,
         }
@@ -306,8 +442,11 @@ impl App {
     // ---- push ----
 
     /// Registers this device's push endpoint with `hub_url`, or with every hub of [`App::hubs`],
-    /// for `regions` (default: the followed ones) and the device's push key; never a place. Every
-    /// hub is tried; the first failure is returned after all of them.
+    /// for `regions` (default: the followed ones, kept up to date at each sync) and the device's
+    /// push key; never a place. Each request is signed with the device's subscription key; a hub
+    /// counts the subscription once the device echoes its confirmation push, which the next sync
+    /// does after [`crate::inbox::Inbox::ingest_push`] received it. Every hub is tried; the first
+    /// failure is returned after all of them.
     pub fn subscribe_push(
         &self,
         provider: PushProvider,
@@ -315,22 +454,87 @@ impl App {
         regions: &[String],
         hub_url: Option<&str>,
     ) -> Result<PushSubscribed> {
-        let subscription = sync::subscription_for(&self.inbox, provider, endpoint, regions)?;
+        let inbox = self.inbox();
+        let subscription = sync::subscription_for(&inbox, provider, endpoint, regions)?;
+        let key = inbox.push_signing_key()?;
         let hubs = match hub_url {
             Some(url) => vec![url.to_owned()],
             None => self.hubs()?.into_iter().map(|h| h.url).collect(),
         };
+        let chosen: Vec<String> = if regions.is_empty() {
+            Vec::new()
+        } else {
+            subscription.regions.clone()
+        };
+        let mut state = match inbox.push_subscription()? {
+            Some(s) if s.endpoint == endpoint && s.provider == provider => s,
+            _ => crate::inbox::push::PushSubscriptionState {
+                provider,
+                endpoint: endpoint.to_owned(),
+                regions: Vec::new(),
+                hubs: Vec::new(),
+            },
+        };
+        state.regions = chosen;
         let mut first_error = None;
+        let now = chrono::Utc::now();
         for url in &hubs {
-            if let Err(e) =
-                HubClient::new(SyncConfig::new(url)).and_then(|c| c.subscribe(&subscription))
+            match HubClient::new(SyncConfig::new(url))
+                .and_then(|c| c.subscribe_signed(&subscription, &key, now))
             {
-                first_error.get_or_insert(e);
+                Ok(()) => {
+                    state.hubs.retain(|(u, _)| !same_hub(u, url));
+                    state.hubs.push((url.clone(), subscription.regions.clone()));
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
+        inbox.set_push_subscription(Some(&state))?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(PushSubscribed { subscription, hubs }),
+        }
+    }
+
+    /// Deletes this device's push subscription at `hub_url`, or at every hub it was registered
+    /// with (the protocol's signed `DELETE`). Returns the hubs it was deleted at; every hub is
+    /// tried and the first failure is returned after all of them.
+    pub fn unsubscribe_push(&self, hub_url: Option<&str>) -> Result<Vec<String>> {
+        let inbox = self.inbox();
+        let Some(mut state) = inbox.push_subscription()? else {
+            return Err(crate::sync::SyncError::NoPushSubscription.into());
+        };
+        let key = inbox.push_signing_key()?;
+        let targets: Vec<String> = match hub_url {
+            Some(url) => vec![url.to_owned()],
+            None => state.hubs.iter().map(|(u, _)| u.clone()).collect(),
+        };
+        let now = chrono::Utc::now();
+        let mut done = Vec::new();
+        let mut first_error = None;
+        for url in targets {
+            match HubClient::new(SyncConfig::new(&url))
+                .and_then(|c| c.unsubscribe(&state.endpoint, &key, now))
+            {
+                Ok(()) => {
+                    state.hubs.retain(|(u, _)| !same_hub(u, &url));
+                    done.push(url);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        inbox.set_push_subscription(if state.hubs.is_empty() {
+            None
+        } else {
+            Some(&state)
+        })?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(done),
         }
     }
 
@@ -338,7 +542,7 @@ impl App {
 
     /// Logs a sighting, checking its plates against the installed watch-lists.
     pub fn log_sighting(&self, sighting: Sighting, photos: &[Vec<u8>]) -> Result<LogReceipt> {
-        self.vault.log(sighting, photos, Some(&self.watchlists))
+        self.vault.log(sighting, photos, Some(&self.watchlists()))
     }
 
     /// Amends a record, checking its plates against the installed watch-lists.
@@ -349,19 +553,19 @@ impl App {
         reason: Option<String>,
     ) -> Result<LogReceipt> {
         self.vault
-            .amend(record_id, sighting, reason, Some(&self.watchlists))
+            .amend(record_id, sighting, reason, Some(&self.watchlists()))
     }
 
     /// Reports a vault record to a network: sealed at once to its dispatchers and queued in the
     /// outbox, where it stays until a sync delivers it. Returns the report's idempotency key.
     pub fn report(&self, record_id: &str, network_id: &str, now: DateTime<Utc>) -> Result<String> {
-        sync::queue_sighting_report(&self.vault, &self.inbox, record_id, network_id, now)
+        sync::queue_sighting_report(&self.vault, &self.inbox(), record_id, network_id, now)
     }
 
     /// Sends the outbox now: one sync with `network_id`'s hub. A report that does not go stays
     /// queued, with its backoff, and the failure is in the outcome.
     pub fn flush_reports(&self, network_id: &str, now: DateTime<Utc>) -> Result<SyncOutcome> {
-        let profile = self.inbox.network(network_id)?;
+        let profile = self.inbox().network(network_id)?;
         self.sync_hub(&profile.hub_url, now)
     }
 
@@ -370,17 +574,65 @@ impl App {
         self.vault.lock();
     }
 
-    /// Panic wipe: the vault's own, in its order (keys, then `vault.db`, then photos). The
-    /// know-your-rights cards keep working.
+    /// Panic wipe: leaves nothing that identifies the person, their places, their network or
+    /// their reports. The keys go first (the inbox key and the vault key, from the platform key
+    /// store and their key files), then the vault (`vault.db`, moved-aside copies, photos), then
+    /// `inbox.db` as a whole file with its WAL and shared-memory files — networks, alerts, saved
+    /// places, followed regions, the push key, the outbox, watch-lists (they name the network),
+    /// sync state (hub URLs, ETags) — so no deleted row survives in free pages, then every key
+    /// file left. An empty inbox with a new key takes its place. `rights.db` stays: the
+    /// know-your-rights cards keep working. Every step runs even if an earlier one failed; the
+    /// first failure is returned after all of them.
     pub fn wipe(&self) -> Result<WipeReport> {
-        self.vault.wipe()
+        let start = Instant::now();
+        let mut inbox = self.inbox.write().unwrap_or_else(PoisonError::into_inner);
+        let mut watchlists = self
+            .watchlists
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut first_error = None;
+        destroy_keys(&self.dir, self.key_store.as_ref(), false, &mut first_error);
+        // The vault's own wipe: its key first, then `vault.db` and its companions, photos.
+        if let Err(e) = self.vault.wipe() {
+            first_error.get_or_insert(e);
+        }
+        // The whole file: the old `Store` is closed for good, so a handle to the wiped inbox
+        // taken before the wipe fails from now on rather than write under the destroyed key.
+        if let Err(e) = inbox.store().wipe() {
+            first_error.get_or_insert(e);
+        }
+        remove_key_files(&self.dir, &mut first_error);
+        // The cards stay, but not the packs, publishers and pack owners that name a network.
+        if let Err(e) = self.rights.forget_all_but_bundled() {
+            first_error.get_or_insert(e);
+        }
+        sync_dir(&self.dir);
+        // A new, empty inbox on a new file, under a new key.
+        match Inbox::open(&self.dir, self.key_store.as_ref()) {
+            Ok(fresh) => {
+                *watchlists = Arc::new(Watchlists::with_store(Arc::clone(fresh.store())));
+                *inbox = Arc::new(fresh);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Err(e) = privatize_tree(&self.dir) {
+            first_error.get_or_insert(Error::Io(e));
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(WipeReport {
+                elapsed_ms: elapsed_ms(start),
+            }),
+        }
     }
 
     // ---- the rights library ----
 
     /// Installs a signed pack from a publisher trusted by hand or by a confirmed network.
     pub fn install_pack(&self, bytes: &[u8]) -> Result<InstallReport> {
-        let trusted = self.inbox.trusted_publishers()?;
+        let trusted = self.inbox().trusted_publishers()?;
         self.rights.install_pack_trusting(bytes, &trusted)
     }
 }

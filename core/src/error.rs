@@ -343,6 +343,7 @@ impl From<silbato_store::StoreError> for Error {
             },
             S::Corrupt { store } => Error::Corrupt { store },
             S::Sqlite(e) => Error::Storage(e),
+            S::Io(e) => Error::Io(e),
         }
     }
 }
@@ -364,6 +365,16 @@ pub enum VaultError {
     AmbiguousPrefix,
     #[error("malformed attachment id")]
     AttachmentId,
+    #[error("an amendment says why the record is corrected: give a reason")]
+    AmendmentNeedsReason,
+    #[error("the amendment changes no field of the record")]
+    AmendmentChangesNothing,
+    #[error(
+        "the vault's key file (vault.keys) is missing but its log (vault.db) is here: restore the key file from a backup, or wipe the vault to start over"
+    )]
+    KeyFileMissing,
+    #[error("the vault's chain has damaged or altered entries; verifying the vault names each")]
+    ChainDamaged,
 }
 
 silbato_proto::error_codes!(VaultError {
@@ -374,6 +385,10 @@ silbato_proto::error_codes!(VaultError {
     AmendmentReasonTooLong => "vault.amendment_reason_too_long",
     AmbiguousPrefix => "vault.ambiguous_prefix",
     AttachmentId => "vault.attachment_id",
+    AmendmentNeedsReason => "vault.amendment_needs_reason",
+    AmendmentChangesNothing => "vault.amendment_changes_nothing",
+    KeyFileMissing => "vault.key_file_missing",
+    ChainDamaged => "vault.chain_damaged",
 });
 
 /// Why the inbox refused a place or a region. Each variant names the rule, never the value.
@@ -385,26 +400,50 @@ pub enum InboxError {
     PlaceArea,
     #[error("a region code looks like US-IL-CHI")]
     RegionCode,
+    #[error("several networks have an alert with this id; name the network")]
+    AmbiguousAlert,
 }
 
 silbato_proto::error_codes!(InboxError {
     PlaceLabel => "inbox.place_label",
     PlaceArea => "inbox.place_area",
     RegionCode => "inbox.region_code",
+    AmbiguousAlert => "inbox.ambiguous_alert",
 });
 
-/// Why the rights library refused a publisher or a pack. Each variant names the rule, never the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Why the rights library refused a publisher or a pack. Each variant names the rule, never the
+/// value; `known` lists only codes taken from installed content, never what the user typed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RightsError {
     #[error("a publisher name is 1 to 100 printable characters")]
     PublisherName,
     #[error("pack version too large")]
     PackVersion,
+    #[error(
+        "only the bundled pack's publisher key, or a key confirmed by fingerprint for this pack, can replace the bundled pack"
+    )]
+    BundledPackOwner,
+    #[error("the fingerprint does not match this key; do not trust it")]
+    FingerprintMismatch,
+    #[error("a pack id is 1 to 64 lowercase letters, digits and hyphens")]
+    PackId,
+    #[error("the pack file is for another pack id")]
+    PackIdMismatch,
+    #[error("unknown category; the categories are: {}", .known.join(", "))]
+    UnknownCategory { known: Vec<String> },
+    #[error("unknown region: no hotlines are listed for it; regions with hotlines: {}", .known.join(", "))]
+    UnknownRegion { known: Vec<String> },
 }
 
 silbato_proto::error_codes!(RightsError {
     PublisherName => "rights.publisher_name",
     PackVersion => "rights.pack_version",
+    BundledPackOwner => "rights.bundled_pack_owner",
+    FingerprintMismatch => "rights.fingerprint_mismatch",
+    PackId => "rights.pack_id",
+    PackIdMismatch => "rights.pack_id_mismatch",
+    UnknownCategory => "rights.unknown_category",
+    UnknownRegion => "rights.unknown_region",
 });
 
 /// Why a network install was refused. Each variant names the rule, never the value.
@@ -472,6 +511,18 @@ pub enum SyncError {
     ReportTooLarge,
     #[error("provider is webpush, fcm or apns")]
     UnknownPushProvider,
+    #[error("the hub refused the alert: it has expired")]
+    AlertExpired,
+    #[error("the hub refused the alert: it is not signed for this hub's network")]
+    AlertWrongNetwork,
+    #[error(
+        "the hub refused the alert: it has fewer dispatcher signatures than the network requires"
+    )]
+    AlertSignatures,
+    #[error("the hub refused the alert: its regions or area lie outside the network's regions")]
+    AlertOutsideRegions,
+    #[error("this device has no push subscription")]
+    NoPushSubscription,
 }
 
 silbato_proto::error_codes!(SyncError {
@@ -497,6 +548,11 @@ silbato_proto::error_codes!(SyncError {
     NoReportRecipients => "sync.no_report_recipients",
     ReportTooLarge => "sync.report_too_large",
     UnknownPushProvider => "sync.unknown_push_provider",
+    AlertExpired => "sync.alert_expired",
+    AlertWrongNetwork => "sync.alert_wrong_network",
+    AlertSignatures => "sync.alert_signatures",
+    AlertOutsideRegions => "sync.alert_outside_regions",
+    NoPushSubscription => "sync.no_push_subscription",
 });
 
 impl SyncError {

@@ -10,8 +10,6 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::keys::sync_dir;
-
 /// Creates `path` with `bytes`, readable and writable by its owner only when `private`; fails
 /// with `io::ErrorKind::AlreadyExists` rather than replace a file.
 pub fn write_new(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> {
@@ -51,6 +49,80 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates a device's data directory (and any missing parents) readable only by its owner (0700
+/// on Unix), and restricts an existing one.
+pub fn private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)?;
+    set_mode(path, 0o700)
+}
+
+/// Restricts everything in a data directory to its owner: every file 0600, every directory 0700
+/// (one level of subdirectories deep, as the data directory has: the vault's photos). Symbolic
+/// links are left alone. Fixes files an older build created with wider permissions.
+pub fn privatize_tree(dir: &Path) -> io::Result<()> {
+    set_mode(dir, 0o700)?;
+    privatize_entries(dir, 1)
+}
+
+fn privatize_entries(dir: &Path, depth: u8) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = fs::symlink_metadata(entry.path())?;
+        if meta.is_dir() {
+            set_mode(&entry.path(), 0o700)?;
+            if depth > 0 {
+                privatize_entries(&entry.path(), depth - 1)?;
+            }
+        } else if meta.is_file() {
+            set_mode(&entry.path(), 0o600)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets a file's or directory's permission bits, when they differ. A path that vanished in the
+/// meantime is fine.
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match fs::symlink_metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o777 != mode => {
+                fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            }
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+/// Makes a rename or unlink durable. Not every platform can open a directory; that is not fatal.
+pub(crate) fn sync_dir(path: &Path) {
+    let dir = if path.is_dir() {
+        Some(path)
+    } else {
+        path.parent()
+    };
+    if let Some(dir) = dir
+        && let Ok(f) = fs::File::open(dir)
+    {
+        let _ = f.sync_all();
+    }
 }
 
 #[cfg(test)]

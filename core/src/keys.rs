@@ -17,6 +17,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::crypto::{aead_open, aead_seal, b64_decode, b64_encode, random_fill, sha256};
 use crate::error::{Error, Result};
+use crate::files::{private_dir, sync_dir};
 
 pub use crate::error::KeyStoreError;
 
@@ -181,7 +182,7 @@ impl FileKeyStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let mut key = Zeroizing::new([0u8; 32]);
                 random_fill(key.as_mut()).map_err(|_| KeyStoreError::Unavailable)?;
-                fs::create_dir_all(&self.dir).map_err(|_| KeyStoreError::Unavailable)?;
+                private_dir(&self.dir).map_err(|_| KeyStoreError::Unavailable)?;
                 let mut opts = fs::OpenOptions::new();
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
@@ -471,20 +472,6 @@ pub(crate) fn overwrite_and_remove(path: &Path) -> Result<()> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Makes a rename or unlink durable. Not every platform can open a directory; that is not fatal.
-pub(crate) fn sync_dir(path: &Path) {
-    let dir = if path.is_dir() {
-        Some(path)
-    } else {
-        path.parent()
-    };
-    if let Some(dir) = dir
-        && let Ok(f) = fs::File::open(dir)
-    {
-        let _ = f.sync_all();
     }
 }
 

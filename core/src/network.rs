@@ -57,7 +57,10 @@ pub(crate) fn install(
     expected_fingerprint: Option<&str>,
 ) -> Result<NetworkInstall> {
     let env = Envelope::parse(bytes, DocKind::Envelope, NETWORK_KIND, MAX_PROFILE_BYTES)?;
-    let profiles = load_all(tx)?;
+    // Only confirmed profiles count here. An unconfirmed one carries no trust, so it can neither
+    // claim a newer install as its update (a squatter listing the real root with a huge version
+    // would otherwise refuse the real profile as a rollback) nor block one.
+    let profiles = load_all_confirmed(tx)?;
     // An update is recognised by its signature alone: a root key of an installed network signed
     // these exact bytes. Every such network is considered, so a profile that merely lists
     // another network's root cannot shadow it.
@@ -88,24 +91,16 @@ pub(crate) fn install(
             // A first install is trust on first use: signed by a root key it lists, compared by
             // fingerprint out of band before its alerts count.
             let (claimed, _) = open_profile(bytes)?;
-            if profiles.iter().any(|p| p.network_id == claimed.network_id) {
+            // Only confirmed profiles can block another: a profile nobody confirmed (perhaps a
+            // squatter's, sent first) is replaced by a new first install of its id.
+            let confirmed = &profiles;
+            if confirmed.iter().any(|p| p.network_id == claimed.network_id) {
                 // Same id, not signed by the installed roots: a takeover attempt.
                 return Err(Error::UntrustedKey {
                     what: DocKind::Envelope,
                 });
             }
-            let authority = |p: &NetworkProfile| -> Vec<PublicKey> {
-                p.root_keys
-                    .iter()
-                    .copied()
-                    .chain(p.dispatcher_keys.iter().map(|d| d.key))
-                    .collect()
-            };
-            let mine = authority(&claimed);
-            if profiles
-                .iter()
-                .any(|p| authority(p).iter().any(|k| mine.contains(k)))
-            {
+            if overlaps(&claimed, confirmed) {
                 return Err(invalid(InstallError::ReusedKeys));
             }
             (claimed, None)
@@ -184,13 +179,33 @@ pub(crate) fn load_all(c: &Connection) -> Result<Vec<NetworkProfile>> {
         .collect()
 }
 
-/// Marks a network confirmed after the user compared its fingerprint out of band.
+/// Whether `profile` shares a root or dispatcher key with any of `others` (another network).
+fn overlaps(profile: &NetworkProfile, others: &[NetworkProfile]) -> bool {
+    let authority = |p: &NetworkProfile| -> Vec<PublicKey> {
+        p.root_keys
+            .iter()
+            .copied()
+            .chain(p.dispatcher_keys.iter().map(|d| d.key))
+            .collect()
+    };
+    let mine = authority(profile);
+    others
+        .iter()
+        .filter(|p| p.network_id != profile.network_id)
+        .any(|p| authority(p).iter().any(|k| mine.contains(k)))
+}
+
+/// Marks a network confirmed after the user compared its fingerprint out of band. A profile
+/// that reuses a confirmed network's keys is never confirmed.
 pub(crate) fn confirm(tx: &Connection, network_id: &str, fingerprint: &str) -> Result<()> {
     let profile = load(tx, network_id)?.ok_or(Error::NotFound {
         what: crate::error::Missing::Network,
     })?;
     if normalize_fingerprint(fingerprint) != normalize_fingerprint(&profile.fingerprint()) {
         return Err(invalid(InstallError::NotThisNetwork));
+    }
+    if overlaps(&profile, &load_all_confirmed(tx)?) {
+        return Err(invalid(InstallError::ReusedKeys));
     }
     tx.execute(
         "UPDATE networks SET confirmed = 1 WHERE network_id = ?1",

@@ -45,6 +45,12 @@ impl Store {
         self.0.with_writer(f)
     }
 
+    /// Destroys the file with its WAL and shared-memory files, for the panic wipe; this store
+    /// refuses every later use (see `silbato_store::Store::wipe`).
+    pub fn wipe(&self) -> Result<()> {
+        Ok(self.0.wipe()?)
+    }
+
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self.0.schema_version()?)

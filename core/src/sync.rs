@@ -77,8 +77,22 @@ pub enum DocOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncFailure {
     pub step: String,
+    /// The error's stable code (`docs/errors.md`).
+    pub code: String,
     pub error: String,
     pub retryable: bool,
+}
+
+impl SyncFailure {
+    /// A failed step, with the error's code and message (which never carry user content).
+    pub fn new(step: &str, e: &Error) -> Self {
+        SyncFailure {
+            step: step.to_owned(),
+            code: e.code().to_owned(),
+            error: e.to_string(),
+            retryable: e.is_retryable(),
+        }
+    }
 }
 
 /// What a sync changed and what failed.
@@ -116,16 +130,25 @@ impl SyncReport {
     }
 
     fn fail(&mut self, step: &str, e: &Error) {
-        let retryable = e.is_retryable();
-        self.failures.push(SyncFailure {
-            step: step.to_owned(),
-            error: e.to_string(),
-            retryable,
-        });
+        self.failures.push(SyncFailure::new(step, e));
     }
 
     pub fn ok(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// Every step that ran failed and nothing was fetched, applied or sent: a hub that could not
+    /// be reached, or a client that could not be made. Not to be reported as "synced".
+    pub fn all_failed(&self) -> bool {
+        let failed = |d: &DocOutcome| matches!(d, DocOutcome::Failed);
+        !self.failures.is_empty()
+            && failed(&self.network)
+            && failed(&self.watchlist)
+            && self.packs.iter().all(|(_, d)| failed(d))
+            && self.alerts_accepted == 0
+            && self.alerts_duplicate == 0
+            && self.alerts_rejected == 0
+            && self.reports_sent == 0
     }
 }
 
@@ -174,14 +197,21 @@ struct Fetched {
     body: Vec<u8>,
 }
 
+/// The one check of a hub URL, before any client is made: what [`HubClient::new`] refuses, so
+/// a shell can refuse it as a usage error first.
+pub fn check_hub_url(hub_url: &str) -> Result<Url> {
+    let base = protocol::checked_url(hub_url)?;
+    if base.query().is_some() || base.fragment().is_some() {
+        return Err(Error::from(SyncError::HubUrlQuery));
+    }
+    Ok(base)
+}
+
 impl HubClient {
     /// Fails with `ProtocolError::Url` unless the hub URL is https (plain http only to this machine)
     /// with no user name, password, query or fragment: every request goes to that host.
     pub fn new(config: SyncConfig) -> Result<Self> {
-        let base = protocol::checked_url(&config.hub_url)?;
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(Error::from(SyncError::HubUrlQuery));
-        }
+        let base = check_hub_url(&config.hub_url)?;
         // ring is the only crypto provider in the app: install it before the first client.
         PROVIDER.call_once(|| {
             let _ = client_provider().install_default();
@@ -325,21 +355,94 @@ impl HubClient {
         }
     }
 
-    /// Registers a push endpoint with the device's push key and coarse regions, never a place.
-    pub fn subscribe(&self, sub: &PushSubscription) -> Result<()> {
-        sub.validate()?;
-        let mut report = SyncReport::new();
-        let body = serde_json::to_vec(sub).map_err(|_| Error::Encode)?;
-        let req = self
+    /// Sends a push subscription request signed with the device's subscription key (`path` is
+    /// the protocol path the signature covers, whatever prefix the hub's URL has).
+    fn push_request(
+        &self,
+        method: reqwest::Method,
+        path: &[&str],
+        body: Vec<u8>,
+        key: &SigningKey,
+        now: DateTime<Utc>,
+    ) -> Result<StatusCode> {
+        let signed_path = format!("{}/{}", protocol::API_PREFIX, path.join("/"));
+        let mut req = self
             .http
-            .post(self.url(&["push", "subscriptions"], &[])?)
-            .header("content-type", "application/json")
-            .body(body);
-        let f = self.send(req, 64 * 1024, &mut report)?;
-        if f.status.is_success() {
+            .request(method.clone(), self.url(path, &[])?)
+            .header("content-type", "application/json");
+        for (name, value) in
+            crate::inbox::push::sign_push_request(key, method.as_str(), &signed_path, &body, now)
+        {
+            req = req.header(name, value);
+        }
+        let mut report = SyncReport::new();
+        Ok(self.send(req.body(body), 64 * 1024, &mut report)?.status)
+    }
+
+    /// Registers (or changes) a push subscription, signed by the device's subscription key. A new
+    /// one counts for alerts once the device echoes the hub's confirmation push
+    /// ([`HubClient::confirm_push`], done by [`sync`]).
+    pub fn subscribe_signed(
+        &self,
+        sub: &PushSubscription,
+        key: &SigningKey,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sub.validate()?;
+        let body = serde_json::to_vec(sub).map_err(|_| Error::Encode)?;
+        let status = self.push_request(
+            reqwest::Method::POST,
+            &["push", "subscriptions"],
+            body,
+            key,
+            now,
+        )?;
+        if status.is_success() {
             Ok(())
         } else {
-            Err(status_error(f.status))
+            Err(status_error(status))
+        }
+    }
+
+    /// Deletes this device's subscription of `endpoint`, signed by its subscription key. Done
+    /// whether or not the hub had it.
+    pub fn unsubscribe(&self, endpoint: &str, key: &SigningKey, now: DateTime<Utc>) -> Result<()> {
+        let body = serde_json::to_vec(&crate::inbox::push::PushUnsubscribe {
+            endpoint: endpoint.to_owned(),
+        })
+        .map_err(|_| Error::Encode)?;
+        let status = self.push_request(
+            reqwest::Method::DELETE,
+            &["push", "subscriptions"],
+            body,
+            key,
+            now,
+        )?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(status_error(status))
+        }
+    }
+
+    /// Echoes a confirmation push's challenge (base64) for `endpoint`; true if this hub was
+    /// waiting for it.
+    pub fn confirm_push(
+        &self,
+        endpoint: &str,
+        challenge: &str,
+        key: &SigningKey,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let body = serde_json::to_vec(&crate::inbox::push::PushConfirm {
+            endpoint: endpoint.to_owned(),
+            challenge: challenge.to_owned(),
+        })
+        .map_err(|_| Error::Encode)?;
+        match self.push_request(reqwest::Method::POST, &["push", "confirm"], body, key, now)? {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            s => Err(status_error(s)),
         }
     }
 
@@ -375,8 +478,9 @@ impl HubClient {
             protocol::API_PREFIX,
             url.query().unwrap_or_default()
         );
+        let host = protocol::request_host(&url);
         let mut req = self.http.get(url);
-        for (name, value) in protocol::sign_request(key, "GET", &pq, b"", now) {
+        for (name, value) in protocol::sign_request(key, "GET", &host, &pq, b"", now)? {
             req = req.header(name, value);
         }
         let f = self.send(req, protocol::MAX_ALERTS_PAGE_BYTES, &mut report)?;
@@ -428,7 +532,22 @@ fn status_error(s: StatusCode) -> Error {
 
 /// A hub's refusal of something a dispatcher sent, with the hub's stable error code.
 fn hub_refusal(s: StatusCode, body: &[u8]) -> Error {
-    match serde_json::from_slice::<protocol::ErrorBody>(body).map(|b| b.error) {
+    let parsed = serde_json::from_slice::<protocol::ErrorBody>(body);
+    // A refused alert: the hub's finer reason, when it gives one (`docs/protocol.md`).
+    if let Ok(b) = &parsed
+        && b.error == "rejected"
+    {
+        match b.reason.as_deref() {
+            Some("expired") => return net(SyncError::AlertExpired),
+            Some("unknown_network" | "unknown_key") => return net(SyncError::AlertWrongNetwork),
+            Some("not_enough_signatures" | "key_outside_validity") => {
+                return net(SyncError::AlertSignatures);
+            }
+            Some("outside_regions") => return net(SyncError::AlertOutsideRegions),
+            _ => {}
+        }
+    }
+    match parsed.map(|b| b.error) {
         Ok(code) if code == "rejected" => net(SyncError::Rejected),
         Ok(code) if code == "conflict" => net(SyncError::Conflict),
         Ok(code) if code == "unauthorized" => net(SyncError::NotADispatcher),
@@ -551,6 +670,12 @@ pub fn sync(client: &HubClient, targets: &SyncTargets<'_>, now: DateTime<Utc>) -
 
     // 5. The outbox.
     send_outbox(client, inbox, now, &mut report);
+
+    // 6. The push subscription: regions changed since it was sent (a region unfollowed), and
+    // confirmation pushes to echo. No request when neither.
+    if let Err(e) = sync_push(client, inbox, &hub, now) {
+        report.fail("push", &e);
+    }
     report.reports_pending = inbox.outbox().map(|o| o.len() as u64).unwrap_or(0);
     report
 }
@@ -641,6 +766,13 @@ fn send_outbox(client: &HubClient, inbox: &Inbox, now: DateTime<Utc>, report: &m
     };
     let cfg = &client.config;
     for (id, sealed, attempts) in due {
+        // The list was read before the first post; a wipe or a removed network since then has
+        // destroyed what is no longer queued, and it must not leave now.
+        match inbox.report_still_queued(&id) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => return report.fail("outbox", &e),
+        }
         match client.post_report(&id, &sealed, report) {
             Ok(None) => {
                 if let Err(e) = inbox.report_sent(&id) {
@@ -708,6 +840,64 @@ pub fn queue_sighting_report(
         return Err(Error::from(SyncError::ReportTooLarge));
     }
     inbox.queue_report(&profile.network_id, &sealed, now)
+}
+
+/// The regions a registered subscription should have now: the ones chosen, or those followed.
+fn wanted_regions(
+    inbox: &Inbox,
+    state: &crate::inbox::push::PushSubscriptionState,
+) -> Result<Vec<String>> {
+    if state.regions.is_empty() {
+        inbox.followed_regions()
+    } else {
+        Ok(state.regions.clone())
+    }
+}
+
+/// Brings this hub's copy of the device's push subscription up to date (re-sent, signed, when
+/// the regions changed; deleted when no region is left) and echoes pending confirmation
+/// challenges to it.
+fn sync_push(client: &HubClient, inbox: &Inbox, hub: &str, now: DateTime<Utc>) -> Result<()> {
+    let Some(mut state) = inbox.push_subscription()? else {
+        return Ok(());
+    };
+    let Some(i) = state
+        .hubs
+        .iter()
+        .position(|(url, _)| protocol::same_hub(url, hub))
+    else {
+        return Ok(());
+    };
+    let key = inbox.push_signing_key()?;
+    let wanted = wanted_regions(inbox, &state)?;
+    if state.hubs[i].1 != wanted {
+        if wanted.is_empty() {
+            client.unsubscribe(&state.endpoint, &key, now)?;
+            state.hubs.remove(i);
+        } else {
+            let sub = PushSubscription {
+                provider: state.provider,
+                endpoint: state.endpoint.clone(),
+                push_key: inbox.push_public_key()?,
+                regions: wanted.clone(),
+            };
+            client.subscribe_signed(&sub, &key, now)?;
+            state.hubs[i].1 = wanted;
+        }
+        inbox.set_push_subscription(Some(&state))?;
+    }
+    if state
+        .hubs
+        .iter()
+        .any(|(url, _)| protocol::same_hub(url, hub))
+    {
+        for challenge in inbox.pending_push_challenges(now)? {
+            if client.confirm_push(&state.endpoint, &challenge, &key, now)? {
+                inbox.forget_push_challenge(&challenge)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A push subscription for this device: its push key and the given regions (or, if none are

@@ -198,12 +198,14 @@ fn install_update_and_refusals() {
         lib.install_pack(&takeover),
         Err(Error::UntrustedKey { .. })
     ));
-    // Nor the bundled pack, which belongs to the publisher "silbato".
+    // Nor the bundled pack, which belongs to its publisher's key (not its name).
     let mut fake = common::pack("silbato-kyr-us", 99, 1, 1);
     fake.publisher = "someone-else".into();
     assert!(matches!(
         lib.install_pack(&sign_pack(&fake, &rival).unwrap()),
-        Err(Error::UntrustedKey { .. })
+        Err(Error::Rights(
+            silbato_core::error::RightsError::BundledPackOwner
+        ))
     ));
     // A pack in a format from the future says so.
     let future =
@@ -390,7 +392,8 @@ fn very_long_and_special_queries() {
 }
 
 #[test]
-fn only_a_hand_trusted_publisher_can_replace_the_bundled_pack() {
+fn only_a_key_confirmed_for_the_bundled_pack_can_replace_it() {
+    use silbato_core::error::RightsError;
     let dir = tempfile::tempdir().unwrap();
     let lib = open(dir.path());
     let bundled = RightsLibrary::bundled_pack().unwrap();
@@ -402,10 +405,21 @@ fn only_a_hand_trusted_publisher_can_replace_the_bundled_pack() {
     let extra = [network_key.public_key()].into_iter().collect();
     assert!(matches!(
         lib.install_pack_trusting(&file, &extra),
-        Err(Error::UntrustedKey { .. })
+        Err(Error::Rights(RightsError::BundledPackOwner))
     ));
-    // Trusted by hand on this device: accepted.
-    lib.add_publisher(&network_key.public_key(), "Silbato releases")
+    // Trusted by hand as a publisher, under the bundled publisher's name: still refused.
+    lib.add_publisher(&network_key.public_key(), "silbato")
         .unwrap();
+    assert!(matches!(
+        lib.install_pack(&file),
+        Err(Error::Rights(RightsError::BundledPackOwner))
+    ));
+    // Confirmed for this pack id by fingerprint: accepted.
+    lib.confirm_pack_owner(
+        &network_key.public_key(),
+        &bundled.pack_id,
+        &network_key.public_key().fingerprint(),
+    )
+    .unwrap();
     assert!(lib.install_pack(&file).is_ok());
 }

@@ -151,7 +151,7 @@ fn log_list_amend_keep_the_chain_valid() {
     assert_eq!(v.verify_chain().unwrap().entries, 3);
     // An amendment cannot target an amendment or a record that does not exist.
     assert!(matches!(
-        v.amend(&amend.id, sighting("x"), None, None),
+        v.amend(&amend.id, sighting("x"), Some("why".into()), None),
         Err(Error::NotFound { .. })
     ));
     // Invalid input is refused before anything is written.
@@ -197,9 +197,19 @@ fn flipped_bits_and_swapped_rows_are_detected() {
     conn.execute("UPDATE entries SET sealed = ?1 WHERE seq = 2", [&rows[0].1])
         .unwrap();
     drop(conn);
+    // Each is named by its number; neither is listed, and nothing else fails.
     let (v, _) = Vault::open(dir.path(), config(), None).unwrap();
     v.unlock(&pass(PASS)).unwrap();
-    assert!(matches!(v.list(), Err(Error::Decrypt)));
+    let listing = v.list_checked().unwrap();
+    assert!(listing.records.is_empty());
+    assert_eq!(
+        listing.damaged.iter().map(|d| d.seq).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(matches!(
+        v.verify_chain(),
+        Err(Error::Vault(VaultError::ChainDamaged))
+    ));
     v.lock();
     drop(v);
     // Restore, then flip one bit in the middle of an entry.
@@ -214,7 +224,12 @@ fn flipped_bits_and_swapped_rows_are_detected() {
     drop(conn);
     let (v, _) = Vault::open(dir.path(), config(), None).unwrap();
     v.unlock(&pass(PASS)).unwrap();
-    assert!(matches!(v.list(), Err(Error::Decrypt)));
+    let listing = v.list_checked().unwrap();
+    assert_eq!(listing.records.len(), 1);
+    assert_eq!(
+        listing.damaged.iter().map(|d| d.seq).collect::<Vec<_>>(),
+        [1]
+    );
 }
 
 fn export_json(v: &Vault) -> serde_json::Value {

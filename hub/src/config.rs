@@ -19,6 +19,20 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024;
 pub const DEFAULT_DELIVERED_REPORTS_DAYS: u32 = 30;
 /// Default days an alert stays after it expired (it is no longer served once expired).
 pub const DEFAULT_EXPIRED_ALERTS_DAYS: u32 = 7;
+/// Default days a report no dispatcher fetched is kept.
+pub const DEFAULT_UNDELIVERED_REPORTS_DAYS: u32 = 30;
+/// Default seconds a client has to send a request's headers.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// Default seconds a whole request (body, handling) may take.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+/// Default open connections per client address (IPv6: per /64).
+pub const DEFAULT_MAX_CONNECTIONS_PER_CLIENT: u32 = 32;
+/// Default open connections in all.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+/// Default bytes of sealed reports one client address may leave per day (in memory only).
+pub const DEFAULT_REPORT_BYTES_PER_CLIENT_PER_DAY: u64 = 16 * 1024 * 1024;
+/// Default bytes of sealed reports the hub holds in all.
+pub const DEFAULT_MAX_STORED_REPORT_BYTES: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +55,19 @@ pub struct HubConfig {
     pub retention: Retention,
     #[serde(default)]
     pub push: PushConfig,
+    #[serde(default)]
+    pub egress: Egress,
+}
+
+/// The `[egress]` section: where the hub may send requests of its own (push endpoints and push
+/// gateways).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Egress {
+    /// Allow push endpoints and gateways on loopback, private, link-local and other non-public
+    /// addresses (tests and demos on one machine). Off: such an endpoint is refused when a device
+    /// subscribes and again when a push is sent.
+    pub allow_private_endpoints: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -50,6 +77,19 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Largest request body accepted (sealed reports are also capped at 512 KiB).
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a request's headers; then the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a whole request may take (reading its body, handling it); then `408`.
+    pub request_timeout_secs: u64,
+    /// Open connections per client address (IPv6: per /64); more are closed at once.
+    pub max_connections_per_client: u32,
+    /// Open connections in all; more are closed at once.
+    pub max_connections: u32,
+    /// Bytes of sealed reports one client address may leave per day, counted in memory only.
+    pub report_bytes_per_client_per_day: u64,
+    /// Bytes of sealed reports the hub holds in all; more are refused (`429`) until some are
+    /// fetched and expire.
+    pub max_stored_report_bytes: u64,
 }
 
 impl Default for Limits {
@@ -57,6 +97,12 @@ impl Default for Limits {
         Limits {
             requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            header_read_timeout_secs: DEFAULT_HEADER_READ_TIMEOUT_SECS,
+            request_timeout_secs: DEFAULT_REQUEST_TIMEOUT_SECS,
+            max_connections_per_client: DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            report_bytes_per_client_per_day: DEFAULT_REPORT_BYTES_PER_CLIENT_PER_DAY,
+            max_stored_report_bytes: DEFAULT_MAX_STORED_REPORT_BYTES,
         }
     }
 }
@@ -66,8 +112,11 @@ impl Default for Limits {
 pub struct Retention {
     /// Reports are deleted this many days after a dispatcher first fetched them.
     pub delivered_reports_days: u32,
-    /// Alerts are deleted this many days after they expired.
+    /// Alerts are deleted this many days after they are no longer served (an update or cancel
+    /// is served while an alert it refers to is in force).
     pub expired_alerts_days: u32,
+    /// Reports no dispatcher fetched are deleted this many days after they arrived.
+    pub undelivered_reports_days: u32,
 }
 
 impl Default for Retention {
@@ -75,6 +124,7 @@ impl Default for Retention {
         Retention {
             delivered_reports_days: DEFAULT_DELIVERED_REPORTS_DAYS,
             expired_alerts_days: DEFAULT_EXPIRED_ALERTS_DAYS,
+            undelivered_reports_days: DEFAULT_UNDELIVERED_REPORTS_DAYS,
         }
     }
 }
@@ -95,6 +145,7 @@ impl HubConfig {
             limits: Limits::default(),
             retention: Retention::default(),
             push: PushConfig::default(),
+            egress: Egress::default(),
         }
     }
 
@@ -114,6 +165,8 @@ impl HubConfig {
             reason: e.to_string(),
         })?;
         config.resolve(base);
+        // The Web Push client's resolver follows the egress policy (`PushConfig`).
+        config.push.allow_private_endpoints = config.egress.allow_private_endpoints;
         config.check()?;
         Ok(config)
     }
@@ -156,9 +209,28 @@ impl HubConfig {
         if self.limits.max_body_bytes < 1024 || self.limits.max_body_bytes > 64 * 1024 * 1024 {
             return bad("limits.max_body_bytes must be between 1 KiB and 64 MiB");
         }
-        if self.retention.delivered_reports_days > 3650 || self.retention.expired_alerts_days > 3650
+        if self.retention.delivered_reports_days > 3650
+            || self.retention.expired_alerts_days > 3650
+            || self.retention.undelivered_reports_days > 3650
         {
             return bad("retention periods are at most 3650 days");
+        }
+        if self.retention.undelivered_reports_days == 0 {
+            return bad("retention.undelivered_reports_days must be at least 1");
+        }
+        let l = &self.limits;
+        if !(1..=3600).contains(&l.header_read_timeout_secs)
+            || !(1..=3600).contains(&l.request_timeout_secs)
+        {
+            return bad("limits timeouts are between 1 and 3600 seconds");
+        }
+        if l.max_connections_per_client == 0 || l.max_connections < l.max_connections_per_client {
+            return bad(
+                "limits.max_connections_per_client must be at least 1 and at most limits.max_connections",
+            );
+        }
+        if l.report_bytes_per_client_per_day == 0 || l.max_stored_report_bytes == 0 {
+            return bad("report quotas must be at least 1 byte");
         }
         Ok(())
     }

@@ -42,6 +42,8 @@ pub struct ApiError {
     pub message: String,
     pub retryable: bool,
     pub retry_after: Option<u64>,
+    /// The finer stable reason (`ErrorBody::reason`), when there is one.
+    pub reason: Option<&'static str>,
 }
 
 impl ApiError {
@@ -52,7 +54,41 @@ impl ApiError {
             message: message.into(),
             retryable: false,
             retry_after: None,
+            reason: None,
         }
+    }
+
+    /// The same error with a finer stable reason (`docs/protocol.md`).
+    #[must_use]
+    pub fn with_reason(mut self, reason: &'static str) -> ApiError {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// The request took longer than the hub's whole-request timeout.
+    pub fn timeout() -> ApiError {
+        ApiError {
+            retryable: true,
+            ..ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request took too long; retry",
+            )
+        }
+    }
+
+    /// A storage quota is reached (the client's or the hub's): retry later.
+    pub fn quota(retry_after: u64) -> ApiError {
+        ApiError {
+            retryable: true,
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "the hub holds as many reports as it may right now; retry later",
+            )
+        }
+        .with_reason("quota")
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -134,6 +170,7 @@ impl IntoResponse for ApiError {
             error: self.code.to_owned(),
             message: self.message,
             retryable: self.retryable,
+            reason: self.reason.map(str::to_owned),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after

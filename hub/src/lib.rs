@@ -10,14 +10,18 @@
 //! caller's runtime (the binary).
 
 pub mod config;
+pub mod coverage;
 pub mod db;
 pub mod documents;
+pub mod egress;
 pub mod error;
 pub mod fanout;
+pub mod handler;
 pub mod listener;
 pub mod push;
 pub mod ratelimit;
 pub mod routes;
+pub mod subscriptions;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,7 +37,7 @@ pub use error::{ApiError, HubError};
 pub use fanout::FanoutStats;
 use fanout::FanoutTracker;
 use push::Gateways;
-use ratelimit::RateLimiter;
+use ratelimit::{NonceCache, RateLimiter, ReportQuota};
 
 /// How often retention runs while the hub is up (it also runs once at start).
 pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
@@ -52,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) docs: documents::Documents,
     pub(crate) gateways: Gateways,
     pub(crate) limiter: RateLimiter,
+    pub(crate) report_quota: ReportQuota,
+    pub(crate) nonces: NonceCache,
     pub(crate) fanout: Arc<FanoutTracker>,
 }
 
@@ -69,6 +75,7 @@ impl Hub {
     /// it), and runs one retention pass.
     pub fn open(config: HubConfig, gateways: Gateways) -> Result<Hub, HubError> {
         config.check()?;
+        check_gateways(&config)?;
         let docs = documents::Documents::open(
             &config.network_profile,
             config.packs_dir.as_deref(),
@@ -78,6 +85,8 @@ impl Hub {
         let hub = Hub {
             inner: Arc::new(Inner {
                 limiter: RateLimiter::new(config.limits.requests_per_minute),
+                report_quota: ReportQuota::new(config.limits.report_bytes_per_client_per_day),
+                nonces: NonceCache::default(),
                 config,
                 store,
                 docs,
@@ -93,9 +102,16 @@ impl Hub {
         &self.inner.config
     }
 
+    /// Whether pushes may go to non-public addresses (`[egress] allow_private_endpoints`): what
+    /// the subscription check and, at delivery, [`egress::PublicOnly`] / [`egress::check_url`]
+    /// are given.
+    pub fn allow_private_endpoints(&self) -> bool {
+        self.inner.config.egress.allow_private_endpoints
+    }
+
     /// The axum router with every route and middleware; serve it on a
-    /// [`listener::PrivateListener`] with `into_make_service_with_connect_info::<listener::Peer>()`
-    /// so rate limits apply (as [`serve`] does).
+    /// [`listener::serve`], which gives each request its `ConnectInfo<listener::Peer>` so rate
+    /// limits apply (as [`serve`] does).
     pub fn router(&self) -> axum::Router {
         routes::router(self.clone())
     }
@@ -106,12 +122,16 @@ impl Hub {
         let purged = db::purge(
             &self.inner.store,
             Utc::now(),
-            r.delivered_reports_days,
-            r.expired_alerts_days,
+            db::PurgeDays {
+                delivered_reports: r.delivered_reports_days,
+                expired_alerts: r.expired_alerts_days,
+                undelivered_reports: r.undelivered_reports_days,
+            },
         )?;
         if purged != Purged::default() {
             tracing::info!(
                 reports = purged.reports,
+                undelivered_reports = purged.undelivered,
                 alerts = purged.alerts,
                 "retention pass deleted old rows"
             );
@@ -145,7 +165,11 @@ async fn maintenance(hub: Hub) {
                     Err(_) => tracing::error!("retention pass panicked"),
                 }
             }
-            _ = prune.tick() => hub.inner.limiter.prune(Instant::now()),
+            _ = prune.tick() => {
+                hub.inner.limiter.prune(Instant::now());
+                hub.inner.report_quota.prune(Instant::now());
+                hub.inner.nonces.prune(Utc::now().timestamp());
+            }
         }
     }
 }
@@ -158,14 +182,65 @@ pub async fn serve_with_shutdown(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HubError> {
     let upkeep = tokio::spawn(maintenance(hub.clone()));
-    let app = hub
-        .router()
-        .into_make_service_with_connect_info::<listener::Peer>();
-    let result = axum::serve(listener::PrivateListener(listener), app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = hub.inner.config.limits;
+    listener::serve(
+        listener,
+        hub.router(),
+        listener::Connections::new(limits.max_connections_per_client, limits.max_connections),
+        Duration::from_secs(limits.header_read_timeout_secs),
+        shutdown,
+    )
+    .await;
     upkeep.abort();
-    result.map_err(HubError::Runtime)
+    Ok(())
+}
+
+/// Targets whose logs can name a client address, a push endpoint or its host (HTTP client
+/// connection traces, TLS server names): silenced whatever `RUST_LOG` asks for.
+pub const SILENCED_LOG_TARGETS: &[&str] = &[
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+    "rustls",
+    "tower_http",
+];
+
+/// The hub's log filter: `directives` (`RUST_LOG`; `info` when absent or invalid) with
+/// [`SILENCED_LOG_TARGETS`] turned off, so no log level makes the hub name an address.
+pub fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let mut filter = directives
+        .and_then(|d| tracing_subscriber::EnvFilter::try_new(d).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    for target in SILENCED_LOG_TARGETS {
+        if let Ok(d) = format!("{target}=off").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
+/// Refuses configured push gateways on non-public addresses unless `[egress]` allows them.
+fn check_gateways(config: &HubConfig) -> Result<(), HubError> {
+    let allow = config.egress.allow_private_endpoints;
+    let urls = config
+        .push
+        .fcm
+        .iter()
+        .map(|f| f.base_url.as_str())
+        .chain(config.push.apns.iter().map(|a| a.base_url.as_str()));
+    for raw in urls {
+        let Ok(url) = url::Url::parse(raw.trim()) else {
+            // Malformed URLs are the gateways' own configuration error.
+            continue;
+        };
+        if egress::check_gateway(&url, allow).is_err() {
+            return Err(HubError::Config {
+                reason: "a push gateway's host is not a public internet address; set [egress] allow_private_endpoints = true to allow it".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Serves `hub` until SIGINT or SIGTERM, then waits up to [`FANOUT_DRAIN`] for fan-outs.

@@ -25,7 +25,7 @@ pub struct RateLimiter {
 }
 
 /// The key for a peer: IPv4 as is, IPv6 by its /64 (IPv4-mapped IPv6 as IPv4).
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => {
@@ -99,6 +99,109 @@ impl RateLimiter {
     }
 }
 
+/// Bytes of sealed reports each client key left in the current day, in memory only (a restart
+/// forgets them, as it forgets rate limits). Clients are forgotten when their day is over.
+#[derive(Debug)]
+pub struct ReportQuota {
+    per_day: u64,
+    used: Mutex<HashMap<IpAddr, (u64, Instant)>>,
+}
+
+const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+impl ReportQuota {
+    pub fn new(bytes_per_day: u64) -> ReportQuota {
+        ReportQuota {
+            per_day: bytes_per_day,
+            used: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts `bytes` for `ip` if they fit in its day's allowance; false (nothing counted) if not.
+    pub fn take(&self, ip: IpAddr, bytes: u64, now: Instant) -> bool {
+        let mut used = self
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = used.entry(client_key(ip)).or_insert((0, now));
+        if now.saturating_duration_since(entry.1) >= DAY {
+            *entry = (0, now);
+        }
+        if entry.0.saturating_add(bytes) > self.per_day {
+            return false;
+        }
+        entry.0 += bytes;
+        true
+    }
+
+    /// Gives back bytes counted for a report that was then not stored.
+    pub fn give_back(&self, ip: IpAddr, bytes: u64) {
+        let mut used = self
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = used.get_mut(&client_key(ip)) {
+            entry.0 = entry.0.saturating_sub(bytes);
+        }
+    }
+
+    pub fn prune(&self, now: Instant) {
+        self.used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, (_, since)| now.saturating_duration_since(*since) < DAY);
+    }
+}
+
+/// Nonces of signed dispatcher requests seen within the validity window, in memory only: a
+/// request whose nonce is here is a replay. Each is kept until its request's date is outside the
+/// window, after which the date check refuses the request anyway.
+#[derive(Debug, Default)]
+pub struct NonceCache {
+    seen: Mutex<HashMap<String, i64>>,
+}
+
+/// Most nonces remembered at once; beyond it new signed requests wait (`503`) for old ones to
+/// age out. Only requests with a valid dispatcher signature get this far.
+pub const MAX_NONCES: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCheck {
+    Fresh,
+    Replayed,
+    Full,
+}
+
+impl NonceCache {
+    /// Remembers `nonce` until `forget_after` (Unix seconds), unless it is already remembered.
+    pub fn check(&self, nonce: &str, forget_after: i64, now: i64) -> NonceCheck {
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(until) = seen.get(nonce)
+            && *until >= now
+        {
+            return NonceCheck::Replayed;
+        }
+        if seen.len() >= MAX_NONCES {
+            seen.retain(|_, until| *until >= now);
+            if seen.len() >= MAX_NONCES {
+                return NonceCheck::Full;
+            }
+        }
+        seen.insert(nonce.to_owned(), forget_after);
+        NonceCheck::Fresh
+    }
+
+    pub fn prune(&self, now: i64) {
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, until| *until >= now);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +237,29 @@ mod tests {
             .check("2001:db8:1:2::1".parse().unwrap(), t0)
             .unwrap_err();
         assert!((1..=60).contains(&wait));
+    }
+
+    #[test]
+    fn report_quota_is_per_client_and_per_day() {
+        let q = ReportQuota::new(100);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let t0 = Instant::now();
+        assert!(q.take(a, 60, t0));
+        assert!(!q.take(a, 60, t0));
+        assert!(q.take(b, 60, t0));
+        q.give_back(a, 60);
+        assert!(q.take(a, 100, t0));
+        assert!(q.take(a, 100, t0 + DAY));
+    }
+
+    #[test]
+    fn nonces_are_refused_twice_within_their_window() {
+        let c = NonceCache::default();
+        assert_eq!(c.check("n1", 100, 0), NonceCheck::Fresh);
+        assert_eq!(c.check("n1", 100, 50), NonceCheck::Replayed);
+        assert_eq!(c.check("n2", 100, 50), NonceCheck::Fresh);
+        c.prune(101);
+        assert_eq!(c.check("n1", 300, 101), NonceCheck::Fresh);
     }
 }

@@ -4,11 +4,10 @@
 //! Every error is an `ErrorBody`. The access log has the method, the route template, the status
 //! and the latency — never a body, a query string, an idempotency key, an endpoint or an address.
 
-use std::pin::Pin;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -20,27 +19,26 @@ use serde::Deserialize;
 use silbato_proto::alert::verify_alert_envelope;
 use silbato_proto::crypto::{random_id, sha256_hex};
 use silbato_proto::protocol::{
-    AlertPosted, AlertsPage, HEADER_DATE, HEADER_IDEMPOTENCY, HEADER_KEY, HEADER_SIGNATURE,
-    MAX_PAGE_LIMIT, MAX_REPORT_BYTES, PushSubscription, ReportReceipt, ReportsPage,
-    SealedReportItem, b64, valid_region, verify_request,
+    AlertPosted, AlertsPage, HEADER_DATE, HEADER_IDEMPOTENCY, HEADER_KEY, HEADER_NONCE,
+    HEADER_SIGNATURE, MAX_PAGE_LIMIT, MAX_REPORT_BYTES, REQUEST_SKEW, ReportReceipt, ReportsPage,
+    SealedReportItem, SignedHeaders, b64, check_sealed_report, rejection_reason, valid_region,
+    verify_request,
 };
 
 use crate::Hub;
 use crate::db::{self, AlertInsert, NewAlert, ReportInsert};
 use crate::documents::Doc;
 use crate::error::ApiError;
-use crate::fanout;
+use crate::handler::{blocking, read_body};
 use crate::listener::Peer;
+use crate::ratelimit::NonceCheck;
+use crate::subscriptions;
+use crate::{coverage, fanout};
 
 /// Default page size for alerts and reports.
 pub const DEFAULT_PAGE_LIMIT: u32 = 100;
 /// Most region codes one alerts query may name.
 pub const MAX_QUERY_REGIONS: usize = 32;
-/// Largest push subscription body.
-const MAX_SUBSCRIPTION_BYTES: usize = 16 * 1024;
-/// How much of an oversized body is read and dropped so the client can read its 413 answer
-/// (closing on an unread body makes many clients see a reset instead).
-const DRAIN_BYTES: usize = 1024 * 1024;
 
 pub fn router(hub: Hub) -> Router {
     Router::new()
@@ -51,10 +49,16 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/reports", get(get_reports).post(post_report))
         .route(
             "/v1/push/subscriptions",
-            axum::routing::post(post_subscription).delete(delete_subscription),
+            axum::routing::post(subscriptions::post_subscription)
+                .delete(subscriptions::delete_subscription),
+        )
+        .route(
+            "/v1/push/confirm",
+            axum::routing::post(subscriptions::post_confirm),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(hub.clone(), request_timeout))
         .layer(middleware::from_fn_with_state(hub.clone(), rate_limit))
         .layer(middleware::from_fn(access_log))
         .with_state(hub)
@@ -63,13 +67,26 @@ pub fn router(hub: Hub) -> Router {
 // ---- middleware ----
 
 async fn rate_limit(State(hub): State<Hub>, req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0);
+    let peer = peer_of(req.extensions());
     if let Some(ip) = peer
         && let Err(wait) = hub.inner.limiter.check(ip, Instant::now())
     {
         return ApiError::rate_limited(wait).into_response();
     }
     next.run(req).await
+}
+
+/// The whole-request timeout (`[limits] request_timeout_secs`): reading the body and handling it.
+async fn request_timeout(State(hub): State<Hub>, req: Request, next: Next) -> Response {
+    let limit = std::time::Duration::from_secs(hub.inner.config.limits.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    }
+}
+
+fn peer_of(req_extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    req_extensions.get::<ConnectInfo<Peer>>().map(|c| c.0.0)
 }
 
 async fn access_log(req: Request, next: Next) -> Response {
@@ -99,50 +116,6 @@ async fn method_not_allowed() -> ApiError {
 }
 
 // ---- helpers ----
-
-/// Runs storage or file work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::unavailable())?
-}
-
-/// Reads the whole body, at most `limit` bytes; more is `413`.
-async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > (limit + DRAIN_BYTES) as u64) {
-        return Err(ApiError::too_large(limit));
-    }
-    let mut buf: Vec<u8> = Vec::new();
-    let mut seen = 0usize;
-    loop {
-        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
-        match frame {
-            None => break,
-            Some(Err(_)) => return Err(ApiError::bad_request("the body could not be read")),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    seen = seen.saturating_add(data.len());
-                    if seen > limit + DRAIN_BYTES {
-                        return Err(ApiError::too_large(limit));
-                    }
-                    if seen <= limit {
-                        buf.extend_from_slice(&data);
-                    }
-                }
-            }
-        }
-    }
-    if seen > limit {
-        return Err(ApiError::too_large(limit));
-    }
-    Ok(Bytes::from(buf))
-}
 
 // Both queries are read by axum's `Query` (serde_urlencoded) as the decoded pairs, in order,
 // because `region` repeats and serde_urlencoded has no repeated-key fields. A repeated `after` or
@@ -346,8 +319,16 @@ async fn post_alert(
         let profile = h.inner.docs.profile();
         let now = Utc::now();
         let verified = verify_alert_envelope(std::slice::from_ref(&profile.profile), &body, now)
-            .map_err(|r| ApiError::rejected(format!("alert refused: {r}")))?;
+            .map_err(|r| {
+                ApiError::rejected(format!("alert refused: {r}")).with_reason(rejection_reason(&r))
+            })?;
         let alert = &verified.alert;
+        if !coverage::covers(&profile.profile, &alert.area) {
+            return Err(ApiError::rejected(
+                "alert refused: its regions or area lie outside the network's regions",
+            )
+            .with_reason("outside_regions"));
+        }
         let payload_sha256 = sha256_hex(&verified.payload);
         let inserted = db::insert_alert(
             &h.inner.store,
@@ -357,6 +338,7 @@ async fn post_alert(
                 envelope: &body,
                 regions: &alert.area.regions,
                 expires: alert.expires,
+                references: &alert.references,
             },
             now,
         )?;
@@ -400,6 +382,7 @@ async fn post_alert(
                     hub.inner.fanout.clone(),
                     std::sync::Arc::new(envelope.to_vec()),
                     subs,
+                    hub.allow_private_endpoints(),
                 ));
             }
             StatusCode::CREATED
@@ -413,6 +396,7 @@ async fn post_alert(
 
 async fn post_report(
     State(hub): State<Hub>,
+    peer: Option<axum::Extension<ConnectInfo<Peer>>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -429,17 +413,37 @@ async fn post_report(
     if sealed.is_empty() {
         return Err(ApiError::bad_request("the report is empty"));
     }
+    check_sealed_report(&sealed).map_err(|_| {
+        ApiError::bad_request("the body is not a sealed report").with_reason("not_sealed")
+    })?;
+    // The client's daily allowance, in memory by the rate limiter's client key; given back if the
+    // report is not stored after all.
+    let size = u64::try_from(sealed.len()).unwrap_or(u64::MAX);
+    let client = peer.map(|p| (p.0).0.0);
+    if let Some(ip) = client
+        && !hub.inner.report_quota.take(ip, size, Instant::now())
+    {
+        return Err(ApiError::quota(3600));
+    }
+    let h = hub.clone();
     let outcome = blocking(move || {
         let id = new_report_id()?;
         Ok(db::insert_report(
-            &hub.inner.store,
+            &h.inner.store,
             &id,
             &key,
             &sealed,
             Utc::now(),
+            h.inner.config.limits.max_stored_report_bytes,
         )?)
     })
-    .await?;
+    .await;
+    if let Some(ip) = client
+        && !matches!(outcome, Ok(ReportInsert::New { .. }))
+    {
+        hub.inner.report_quota.give_back(ip, size);
+    }
+    let outcome = outcome?;
     match outcome {
         ReportInsert::New { id } => Ok((
             StatusCode::CREATED,
@@ -460,6 +464,7 @@ async fn post_report(
         ReportInsert::Conflict => Err(ApiError::conflict(
             "this idempotency key was used for a different report",
         )),
+        ReportInsert::OverQuota => Err(ApiError::quota(3600)),
     }
 }
 
@@ -472,11 +477,19 @@ async fn get_reports(
     let now = Utc::now();
     let profile = hub.inner.docs.profile().profile;
     let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    verify_request(
-        header_str(&headers, HEADER_KEY),
-        header_str(&headers, HEADER_DATE),
-        header_str(&headers, HEADER_SIGNATURE),
+    // The host the client addressed: HTTP/1.1's Host header (or an absolute URI's authority).
+    let host = header_str(&headers, header::HOST.as_str())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or_default();
+    let verified = verify_request(
+        SignedHeaders {
+            key: header_str(&headers, HEADER_KEY),
+            date: header_str(&headers, HEADER_DATE),
+            nonce: header_str(&headers, HEADER_NONCE),
+            signature: header_str(&headers, HEADER_SIGNATURE),
+        },
         "GET",
+        host,
         path_and_query,
         b"",
         now,
@@ -486,7 +499,25 @@ async fn get_reports(
                 .is_some_and(|d| d.valid_from <= now && now < d.valid_until)
         },
     )
-    .map_err(|_| ApiError::unauthorized())?;
+    .map_err(|e| match e {
+        silbato_proto::Error::Protocol(silbato_proto::protocol::ProtocolError::RequestNonce) => {
+            ApiError::unauthorized().with_reason("bad_nonce")
+        }
+        _ => ApiError::unauthorized(),
+    })?;
+    // Remembered until its date is out of the window on the far side; a replay is refused.
+    let forget_after = (verified.date + REQUEST_SKEW).timestamp() + 1;
+    match hub
+        .inner
+        .nonces
+        .check(&verified.nonce, forget_after, now.timestamp())
+    {
+        NonceCheck::Fresh => {}
+        NonceCheck::Replayed => {
+            return Err(ApiError::unauthorized().with_reason("replayed"));
+        }
+        NonceCheck::Full => return Err(ApiError::unavailable()),
+    }
     let (after, limit) = paging(&query(q)?)?;
     let rows = blocking(move || Ok(db::reports_page(&hub.inner.store, after, limit, now)?)).await?;
     Ok(axum::Json(ReportsPage {
@@ -505,70 +536,7 @@ async fn get_reports(
     .into_response())
 }
 
-// ---- push subscriptions ----
-
-async fn post_subscription(
-    State(hub): State<Hub>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let limit = MAX_SUBSCRIPTION_BYTES.min(hub.inner.config.limits.max_body_bytes);
-    let body = read_body(&headers, body, limit).await?;
-    // serde's message can quote the input: say only what was expected.
-    let sub: PushSubscription = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::bad_request("the body is not a push subscription"))?;
-    sub.validate()
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let provider = db::provider_name(sub.provider);
-    if hub.inner.gateways.for_provider(provider).is_none() {
-        return Err(ApiError::bad_request(format!(
-            "this hub does not deliver through {provider}"
-        )));
-    }
-    let mut regions: Vec<String> = Vec::with_capacity(sub.regions.len());
-    for r in sub.regions {
-        if !regions.contains(&r) {
-            regions.push(r);
-        }
-    }
-    blocking(move || {
-        Ok(db::upsert_subscription(
-            &hub.inner.store,
-            sub.provider,
-            &sub.endpoint,
-            &sub.push_key,
-            &regions,
-            Utc::now(),
-        )?)
-    })
-    .await?;
-    Ok(StatusCode::CREATED.into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Unsubscribe {
-    endpoint: String,
-}
-
-async fn delete_subscription(
-    State(hub): State<Hub>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let limit = MAX_SUBSCRIPTION_BYTES.min(hub.inner.config.limits.max_body_bytes);
-    let body = read_body(&headers, body, limit).await?;
-    let un: Unsubscribe = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::bad_request("the body is {\"endpoint\": ...}"))?;
-    if un.endpoint.is_empty() || un.endpoint.len() > 2048 {
-        return Err(ApiError::bad_request(
-            "a push endpoint is 1 to 2048 characters",
-        ));
-    }
-    // The same answer whether or not it was subscribed.
-    blocking(move || Ok(db::delete_subscription(&hub.inner.store, &un.endpoint)?)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
+// ---- push subscriptions: `crate::push::subscriptions` ----
 
 #[cfg(test)]
 mod tests {

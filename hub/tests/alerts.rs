@@ -183,6 +183,9 @@ fn every_kind_of_bad_envelope_is_rejected() {
 #[test]
 fn paging_with_cursors_and_regions() {
     let f = Fixture::new();
+    // Alerts must lie within the network's regions (issue 12 item 20): this network covers all of
+    // Illinois and California too.
+    f.with_regions(&[("US-IL", "Illinois"), ("US-CA", "California")]);
     let hub = f.start();
     let base = hub.url();
     // 1: Chicago; 2: Evanston; 3: no region (everyone); 4: all of Illinois; 5: California;

@@ -307,9 +307,15 @@ impl Alert {
 }
 
 /// Validates and signs an alert with every key given (dispatchers of a two-person rule may also
-/// sign one after the other with `envelope::add_signature`).
+/// sign one after the other with `envelope::add_signature`). The same key twice is refused
+/// ([`AlertError::DuplicateSigner`]): it would count once, and a tool must not let a dispatcher
+/// believe a second person signed.
 pub fn sign_alert(alert: &Alert, keys: &[&SigningKey]) -> Result<Vec<u8>> {
     alert.validate()?;
+    let mut seen = std::collections::BTreeSet::new();
+    if !keys.iter().all(|k| seen.insert(k.public_key())) {
+        return Err(invalid(AlertError::DuplicateSigner));
+    }
     let payload = serde_json::to_vec(alert).map_err(|_| Error::Encode)?;
     if payload.len() > MAX_ALERT_PAYLOAD {
         return Err(Error::TooLarge {
@@ -326,6 +332,10 @@ pub struct Cosigned {
     pub alert: Alert,
     pub envelope: Vec<u8>,
     pub signatures: usize,
+    /// The distinct keys whose signatures are on it now (each verified).
+    pub signers: Vec<PublicKey>,
+    /// The key had already signed: nothing was added, `envelope` is the input unchanged.
+    pub already_signed: bool,
 }
 
 /// Adds `key`'s signature to an alert file, after checking what it says: a signed alert must have
@@ -340,6 +350,7 @@ pub fn cosign(bytes: &[u8], key: &SigningKey) -> Result<Cosigned> {
             let alert: Alert = serde_json::from_slice(&env.payload)
                 .map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
             alert.validate()?;
+            let already_signed = env.signatures.iter().any(|(k, _)| *k == key.public_key());
             let envelope = envelope::add_signature(
                 bytes,
                 DocKind::Envelope,
@@ -347,14 +358,20 @@ pub fn cosign(bytes: &[u8], key: &SigningKey) -> Result<Cosigned> {
                 MAX_ALERT_ENVELOPE,
                 key,
             )?;
-            let signatures =
-                Envelope::parse(&envelope, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE)?
-                    .signatures
-                    .len();
+            let signed =
+                Envelope::parse(&envelope, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE)?;
+            let mut signers: Vec<PublicKey> = Vec::new();
+            for (k, _) in &signed.signatures {
+                if !signers.contains(k) {
+                    signers.push(*k);
+                }
+            }
             Ok(Cosigned {
                 alert,
                 envelope,
-                signatures,
+                signatures: signed.signatures.len(),
+                signers,
+                already_signed,
             })
         }
         Err(_) => {
@@ -365,6 +382,8 @@ pub fn cosign(bytes: &[u8], key: &SigningKey) -> Result<Cosigned> {
                 alert,
                 envelope,
                 signatures: 1,
+                signers: vec![key.public_key()],
+                already_signed: false,
             })
         }
     }
@@ -456,6 +475,62 @@ pub fn required_signatures(p: &AlertPolicy, alert: &Alert) -> u8 {
     }
 }
 
+/// Whether the signatures on an alert meet its network's policy for the alert's certainty (an
+/// update or cancel needs the strictest level): what a dispatcher's tool prints after signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PolicyStatus {
+    /// Distinct signers that are dispatchers of the network, inside their validity window when
+    /// the alert says it was sent.
+    pub have: u8,
+    pub need: u8,
+    pub certainty: Certainty,
+    pub met: bool,
+}
+
+impl std::fmt::Display for PolicyStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let certainty = match self.certainty {
+            Certainty::Observed => "observed",
+            Certainty::Likely => "likely",
+            Certainty::Possible => "possible",
+            Certainty::Unverified => "unverified",
+        };
+        write!(
+            f,
+            "{} of {} signatures required for {certainty}: policy {}",
+            self.have,
+            self.need,
+            if self.met { "met" } else { "not met" }
+        )
+    }
+}
+
+/// Counts the distinct `signers` that are `profile`'s dispatchers (valid when the alert was
+/// sent) against what its policy needs for `alert`.
+pub fn policy_status(
+    profile: &NetworkProfile,
+    alert: &Alert,
+    signers: &[PublicKey],
+) -> PolicyStatus {
+    let mut counted: Vec<&PublicKey> = Vec::new();
+    for k in signers {
+        let valid = profile
+            .dispatcher(k)
+            .is_some_and(|d| d.valid_from <= alert.sent && alert.sent < d.valid_until);
+        if valid && !counted.contains(&k) {
+            counted.push(k);
+        }
+    }
+    let have = u8::try_from(counted.len()).unwrap_or(u8::MAX);
+    let need = required_signatures(&profile.alert_policy, alert);
+    PolicyStatus {
+        have,
+        need,
+        certainty: alert.certainty,
+        met: have >= need,
+    }
+}
+
 /// Checks an envelope against every rule that needs no inbox state (duplicates and conflicts are
 /// the caller's), for the networks in `profiles`: signatures first, over the exact bytes; the
 /// payload is parsed only after they verify. A hub uses this too, with its own network's profile.
@@ -463,6 +538,27 @@ pub fn verify_alert_envelope(
     profiles: &[NetworkProfile],
     bytes: &[u8],
     now: DateTime<Utc>,
+) -> std::result::Result<VerifiedAlert, Rejection> {
+    verify_envelope(profiles, bytes, now, false)
+}
+
+/// [`verify_alert_envelope`], except that an update or cancel whose own expiry has passed is
+/// still accepted: what it retracts or replaces must never come back as active on a device that
+/// sees it late (the hub keeps serving it while anything it refers to is in force). A plain
+/// alert that has expired is still [`Rejection::Expired`].
+pub fn verify_alert_envelope_keeping_retractions(
+    profiles: &[NetworkProfile],
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> std::result::Result<VerifiedAlert, Rejection> {
+    verify_envelope(profiles, bytes, now, true)
+}
+
+fn verify_envelope(
+    profiles: &[NetworkProfile],
+    bytes: &[u8],
+    now: DateTime<Utc>,
+    keep_expired_retractions: bool,
 ) -> std::result::Result<VerifiedAlert, Rejection> {
     if bytes.len() > MAX_ALERT_ENVELOPE {
         return Err(Rejection::TooLarge);
@@ -514,7 +610,8 @@ pub fn verify_alert_envelope(
     if alert.sent > now + MAX_CLOCK_SKEW {
         return Err(Rejection::FromTheFuture);
     }
-    if alert.expires <= now {
+    let kept_retraction = keep_expired_retractions && !alert.references.is_empty();
+    if alert.expires <= now && !kept_retraction {
         return Err(Rejection::Expired);
     }
     // A key counts only inside its window, both when the alert says it was sent and now: an

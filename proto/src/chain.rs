@@ -176,3 +176,38 @@ pub struct ChainEntry {
     pub hash: [u8; 32],
     pub signature: Vec<u8>,
 }
+
+/// Why a device cannot read one of its own entries. The entry's chain fields (number, hashes,
+/// signature) are still stored, so its place in the chain can be checked and exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Damage {
+    /// The ciphertext does not decrypt under the vault key: its bytes were changed, or it was
+    /// moved from another row.
+    Undecryptable,
+    /// It decrypts, but is not a well-formed entry for its number.
+    Unreadable,
+    /// Its hash fields are not 32 bytes each.
+    ChainFields,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Damage::Undecryptable => "its content does not decrypt",
+            Damage::Unreadable => "its content is not a well-formed entry",
+            Damage::ChainFields => "its hash fields are damaged",
+        })
+    }
+}
+
+/// An entry the device could not read, carried in an export without its content: its number
+/// and chain fields exactly as stored, and why.
+#[derive(Debug, Clone)]
+pub struct DamagedEntry {
+    pub seq: u64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub damage: Damage,
+}

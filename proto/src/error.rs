@@ -164,6 +164,10 @@ pub enum AlertError {
     TextTooLong,
     #[error("a hotline number is too long")]
     Hotline,
+    #[error("the same dispatcher key was given more than once; it counts as one signature")]
+    DuplicateSigner,
+    #[error("this key has already signed this alert; nothing was added")]
+    AlreadySigned,
 }
 
 crate::error_codes!(AlertError {
@@ -183,6 +187,8 @@ crate::error_codes!(AlertError {
     Headline => "alert.headline",
     TextTooLong => "alert.text_too_long",
     Hotline => "alert.hotline",
+    DuplicateSigner => "alert.duplicate_signer",
+    AlreadySigned => "alert.already_signed",
 });
 
 /// Why a CAP document was refused or could not be written. Each variant names the rule, never
@@ -416,6 +422,14 @@ pub enum WatchlistError {
     Csv,
     #[error("last_seen must be a date like 2026-11-21")]
     LastSeen,
+    #[error("no watch-list is installed, so no plate can be checked")]
+    NoneInstalled,
+    #[error("the watch-list has no vehicles; an empty list must be built as empty on purpose")]
+    Empty,
+    #[error(
+        "this watch-list has no vehicles and would replace one that has; it must be built and installed as empty on purpose"
+    )]
+    EmptyReplacesEntries,
 }
 
 crate::error_codes!(WatchlistError {
@@ -427,6 +441,9 @@ crate::error_codes!(WatchlistError {
     Description => "watchlist.description",
     Csv => "watchlist.csv",
     LastSeen => "watchlist.last_seen",
+    NoneInstalled => "watchlist.none_installed",
+    Empty => "watchlist.empty",
+    EmptyReplacesEntries => "watchlist.empty_replaces_entries",
 });
 
 /// Why bytes handed over as a push were refused.
@@ -434,10 +451,25 @@ crate::error_codes!(WatchlistError {
 pub enum PushPayloadError {
     #[error("not a Silbato push payload")]
     NotAPushPayload,
+    #[error("the sealed push payload's padding is malformed")]
+    Padding,
+    #[error("the sealed push payload is not an alert")]
+    NotAnAlert,
+    #[error("a push subscription request must be signed by its subscription key")]
+    Unsigned,
+    #[error("the push subscription request's signature does not verify")]
+    Signature,
+    #[error("the push subscription request's date is missing or too far from the hub's clock")]
+    RequestSkew,
 }
 
 crate::error_codes!(PushPayloadError {
     NotAPushPayload => "push.not_a_push_payload",
+    Padding => "push.padding",
+    NotAnAlert => "push.not_an_alert",
+    Unsigned => "push.unsigned",
+    Signature => "push.signature",
+    RequestSkew => "push.request_skew",
 });
 
 /// Why a network profile was refused. Each variant names the rule, never the value.
@@ -469,6 +501,16 @@ pub enum ProfileError {
     Policy,
     #[error("not a Silbato network QR code")]
     NotAQrCode,
+    #[error("the alert policy needs more signatures than the profile has dispatchers")]
+    PolicyExceedsDispatchers,
+    #[error("a dispatcher key is listed twice")]
+    DuplicateDispatcher,
+    #[error("a seal (report) key was given without its dispatcher key")]
+    SealKeyWithoutDispatcher,
+    #[error("the hub URL has no host")]
+    HubHost,
+    #[error("the profile is too large for one QR code (2,953 bytes); share the file instead")]
+    QrTooLong,
 }
 
 crate::error_codes!(ProfileError {
@@ -484,6 +526,11 @@ crate::error_codes!(ProfileError {
     DispatcherWindow => "profile.dispatcher_window",
     Policy => "profile.policy",
     NotAQrCode => "profile.not_a_qr_code",
+    PolicyExceedsDispatchers => "profile.policy_exceeds_dispatchers",
+    DuplicateDispatcher => "profile.duplicate_dispatcher",
+    SealKeyWithoutDispatcher => "profile.seal_key_without_dispatcher",
+    HubHost => "profile.hub_host",
+    QrTooLong => "profile.qr_too_long",
 });
 
 /// Why an Ed25519 key or key file was refused. Each variant names the rule, never the value.
@@ -535,6 +582,18 @@ pub enum ProtocolError {
     NotADispatcherKeyFile,
     #[error("the dispatcher key file's seal key is damaged")]
     DispatcherSealKey,
+    #[error("the request nonce is missing or malformed")]
+    RequestNonce,
+    #[error("this signed request was already used; sign a new one")]
+    RequestReplayed,
+    #[error("the body is not a sealed report")]
+    NotASealedReport,
+    #[error("the hub holds as many reports as it may right now; try later")]
+    ReportQuota,
+    #[error("the alert's regions or area lie outside the network's regions")]
+    AlertOutsideRegions,
+    #[error("a push endpoint must resolve to a public internet address")]
+    EndpointAddress,
 }
 
 crate::error_codes!(ProtocolError {
@@ -548,6 +607,12 @@ crate::error_codes!(ProtocolError {
     RequestSignature => "protocol.request_signature",
     NotADispatcherKeyFile => "protocol.not_a_dispatcher_key_file",
     DispatcherSealKey => "protocol.dispatcher_seal_key",
+    RequestNonce => "protocol.request_nonce",
+    RequestReplayed => "protocol.request_replayed",
+    NotASealedReport => "protocol.not_a_sealed_report",
+    ReportQuota => "protocol.report_quota",
+    AlertOutsideRegions => "protocol.alert_outside_regions",
+    EndpointAddress => "protocol.endpoint_address",
 });
 
 /// Why a vault export could not be read. Each variant names the rule, never the value.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::chain::{self, ChainEntry, EntryBody, EntryContent, GENESIS};
+use crate::chain::{self, ChainEntry, Damage, DamagedEntry, EntryBody, EntryContent, GENESIS};
 use crate::crypto::{PublicKey, SigningKey, b64_decode, b64_encode, from_hex, hex, sha256_hex};
 use crate::error::{DocKind, Error, Result};
 use crate::seal::{self, SealPublicKey, SealSecretKey};
@@ -59,11 +59,17 @@ struct Head {
 #[serde(deny_unknown_fields)]
 struct WireEntry {
     seq: u64,
-    /// The entry's exact bytes, base64: what the chain hashes.
-    entry: String,
+    /// The entry's exact bytes, base64: what the chain hashes. Absent only for an entry the
+    /// device could not read (`damaged`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry: Option<String>,
     prev_hash: String,
     hash: String,
     signature: String,
+    /// Set when the device could not read this entry: it travels with its chain fields as
+    /// stored and without its content. A verifier reports it; it never excuses anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    damaged: Option<Damage>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -93,9 +99,60 @@ pub fn write(
     target: &ExportTarget,
     exported_at: DateTime<Utc>,
 ) -> Result<Vec<u8>> {
-    let (last_seq, last_hash) = entries
-        .last()
-        .map_or((0, GENESIS), |(e, _)| (e.seq, e.hash));
+    write_with_damaged(device, entries, &[], attachments, target, exported_at)
+}
+
+/// [`write`], also carrying the entries the device could not read (`damaged`), each marked as
+/// such in its place in the chain, so one damaged entry never keeps the others from an export.
+pub fn write_with_damaged(
+    device: &SigningKey,
+    entries: &[(ChainEntry, EntryBody)],
+    damaged: &[DamagedEntry],
+    attachments: &[(AttachmentRef, Zeroizing<Vec<u8>>)],
+    target: &ExportTarget,
+    exported_at: DateTime<Utc>,
+) -> Result<Vec<u8>> {
+    let mut wire: Vec<WireEntry> = entries
+        .iter()
+        .map(|(e, _)| WireEntry {
+            seq: e.seq,
+            entry: Some(b64_encode(&e.plain)),
+            prev_hash: hex(&e.prev_hash),
+            hash: hex(&e.hash),
+            signature: b64_encode(&e.signature),
+            damaged: None,
+        })
+        .chain(damaged.iter().map(|d| WireEntry {
+            seq: d.seq,
+            entry: None,
+            prev_hash: hex(&d.prev_hash),
+            hash: hex(&d.hash),
+            signature: b64_encode(&d.signature),
+            damaged: Some(d.damage),
+        }))
+        .collect();
+    wire.sort_by_key(|w| w.seq);
+    // The head is the last entry the device holds, damaged or not.
+    let last_intact = entries.last().map(|(e, _)| (e.seq, e.hash));
+    let last_damaged = damaged
+        .iter()
+        .filter_map(|d| {
+            <[u8; 32]>::try_from(d.hash.as_slice())
+                .ok()
+                .map(|h| (d.seq, h))
+        })
+        .max_by_key(|(s, _)| *s);
+    let (last_seq, last_hash) = match (last_intact, last_damaged) {
+        (Some(a), Some(b)) => {
+            if b.0 > a.0 {
+                b
+            } else {
+                a
+            }
+        }
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => (0, GENESIS),
+    };
     let bundle = Bundle {
         format: EXPORT_FORMAT.into(),
         version: 1,
@@ -110,16 +167,7 @@ pub fn write(
                 &exported_at,
             ))),
         },
-        entries: entries
-            .iter()
-            .map(|(e, _)| WireEntry {
-                seq: e.seq,
-                entry: b64_encode(&e.plain),
-                prev_hash: hex(&e.prev_hash),
-                hash: hex(&e.hash),
-                signature: b64_encode(&e.signature),
-            })
-            .collect(),
+        entries: wire,
         attachments: attachments
             .iter()
             .map(|(a, data)| WireAttachment {
@@ -175,6 +223,8 @@ pub enum Problem {
     HeadInvalid,
     /// A photo a record refers to is absent or altered.
     AttachmentMissingOrChanged { seq: u64, attachment: String },
+    /// The device could not read this entry and exported it without its content.
+    Damaged { seq: u64, damage: Damage },
 }
 
 impl std::fmt::Display for Problem {
@@ -213,6 +263,10 @@ impl std::fmt::Display for Problem {
             Problem::AttachmentMissingOrChanged { seq, attachment } => {
                 write!(f, "entry {seq}: photo {attachment} is missing or changed")
             }
+            Problem::Damaged { seq, damage } => write!(
+                f,
+                "entry {seq}: damaged on the device ({damage}); exported without its content"
+            ),
         }
     }
 }
@@ -295,13 +349,48 @@ struct Checked {
     hash: Option<[u8; 32]>,
     body: Option<EntryBody>,
     intact: bool,
+    /// The device's signature over `hash` verifies (always so when `intact`): the entry's place
+    /// in the chain is genuine even when its content is absent.
+    anchored: bool,
 }
 
 fn check(bundle: &Bundle, device: &PublicKey) -> Result<VerifyReport> {
     let mut problems = Vec::new();
     let mut items: Vec<Checked> = Vec::new();
     for (position, w) in bundle.entries.iter().enumerate() {
-        let bytes = b64_decode(&w.entry);
+        if let Some(damage) = w.damaged {
+            problems.push(Problem::Damaged { seq: w.seq, damage });
+        }
+        if w.entry.is_none() {
+            // Carried without content: only its signed place in the chain can be checked.
+            let (Some(prev), Some(h), Some(sig), Some(_)) = (
+                from_hex::<32>(&w.prev_hash),
+                from_hex::<32>(&w.hash),
+                b64_decode(&w.signature),
+                w.damaged,
+            ) else {
+                problems.push(Problem::Unreadable { position });
+                continue;
+            };
+            let anchored = device.verify(&chain::signed_message(&h), &sig);
+            if !anchored {
+                problems.push(Problem::Changed {
+                    seq: w.seq,
+                    id: None,
+                });
+            }
+            items.push(Checked {
+                seq: w.seq,
+                id: None,
+                prev_hash: Some(prev),
+                hash: Some(h),
+                body: None,
+                intact: false,
+                anchored,
+            });
+            continue;
+        }
+        let bytes = w.entry.as_deref().and_then(b64_decode);
         let body: Option<EntryBody> = bytes
             .as_deref()
             .and_then(|b| serde_json::from_slice(b).ok());
@@ -329,6 +418,7 @@ fn check(bundle: &Bundle, device: &PublicKey) -> Result<VerifyReport> {
             hash: Some(h),
             body,
             intact,
+            anchored: intact,
         });
     }
 
@@ -385,7 +475,7 @@ fn check(bundle: &Bundle, device: &PublicKey) -> Result<VerifyReport> {
                 from_seq: a.seq + 1,
                 to_seq: b.seq - 1,
             });
-        } else if b.seq == a.seq + 1 && a.intact && b.intact && b.prev_hash != a.hash {
+        } else if b.seq == a.seq + 1 && a.anchored && b.anchored && b.prev_hash != a.hash {
             problems.push(Problem::ChainBroken {
                 seq: b.seq,
                 id: b.id.clone(),

@@ -25,6 +25,8 @@ pub const NETWORK_KIND: &str = "silbato.network";
 pub const MAX_PROFILE_BYTES: usize = 256 * 1024;
 /// Prefix of a profile carried in a QR code: the envelope's bytes in unpadded URL-safe base64.
 pub const QR_PREFIX: &str = "SILBATO-NET1:";
+/// The most text one QR code holds (version 40, error correction L, byte mode): 2,953 bytes.
+pub const MAX_QR_BYTES: usize = 2953;
 
 /// How many distinct dispatcher signatures an alert of each certainty needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +141,8 @@ pub struct NetworkProfile {
 #[derive(Debug, Clone)]
 pub struct ProfileDraft {
     profile: NetworkProfile,
+    /// Seal keys given apart from their dispatchers ([`ProfileDraft::seal_keys`]).
+    seal_keys: Vec<SealPublicKey>,
 }
 
 impl ProfileDraft {
@@ -164,6 +168,7 @@ impl ProfileDraft {
                 alert_policy: AlertPolicy::default(),
                 hotlines: Vec::new(),
             },
+            seal_keys: Vec::new(),
         }
     }
 
@@ -224,8 +229,28 @@ impl ProfileDraft {
         self
     }
 
+    /// Seal (report) keys for the dispatchers in the order they were added, as a tool's
+    /// `--dispatcher-seal-key` flags give them: the first to the first dispatcher, and so on.
+    /// More seal keys than dispatchers is refused by [`ProfileDraft::build`]
+    /// ([`ProfileError::SealKeyWithoutDispatcher`]), never silently dropped.
+    pub fn seal_keys(mut self, keys: Vec<SealPublicKey>) -> Self {
+        self.seal_keys = keys;
+        self
+    }
+
     /// The profile, if it meets every rule; unsigned (see `envelope::seal`).
-    pub fn build(self) -> Result<NetworkProfile> {
+    pub fn build(mut self) -> Result<NetworkProfile> {
+        if self.seal_keys.len() > self.profile.dispatcher_keys.len() {
+            return Err(invalid(ProfileError::SealKeyWithoutDispatcher));
+        }
+        for (d, k) in self
+            .profile
+            .dispatcher_keys
+            .iter_mut()
+            .zip(std::mem::take(&mut self.seal_keys))
+        {
+            d.seal_key = Some(k);
+        }
         self.profile.validate()?;
         Ok(self.profile)
     }
@@ -263,6 +288,9 @@ impl NetworkProfile {
         }
         // Plain http only for a hub on this machine (tests, the demo); anything else is https,
         // with no user name or password. Paths are appended to it, so no query or fragment.
+        if hub_without_host(&self.hub_url) {
+            return Err(invalid(ProfileError::HubHost));
+        }
         let hub_ok = self.hub_url.len() <= 300
             && crate::urls::checked_url(&self.hub_url)
                 .is_ok_and(|u| u.query().is_none() && u.fragment().is_none());
@@ -308,17 +336,26 @@ impl NetworkProfile {
                     .map_err(|_| invalid(ProfileError::RegionPolygon))?;
             }
         }
+        let mut seen = std::collections::BTreeSet::new();
         for d in &self.dispatcher_keys {
             if d.valid_until <= d.valid_from {
                 return Err(invalid(ProfileError::DispatcherWindow));
             }
+            if !seen.insert(d.key) {
+                return Err(invalid(ProfileError::DuplicateDispatcher));
+            }
         }
         let p = &self.alert_policy;
-        if [p.observed, p.likely, p.possible, p.unverified]
-            .iter()
-            .any(|&n| n == 0 || n > 16)
-        {
+        let counts = [p.observed, p.likely, p.possible, p.unverified];
+        if counts.iter().any(|&n| n == 0 || n > 16) {
             return Err(invalid(ProfileError::Policy));
+        }
+        // A policy no set of this profile's dispatchers can meet would make its alerts (and every
+        // update or cancel, which needs the strictest level) impossible. A profile with no
+        // dispatchers at all (packs and watch-lists only) sends no alerts, so it is not held to it.
+        let most = counts.iter().copied().max().unwrap_or(0);
+        if !self.dispatcher_keys.is_empty() && usize::from(most) > self.dispatcher_keys.len() {
+            return Err(invalid(ProfileError::PolicyExceedsDispatchers));
         }
         Ok(())
     }
@@ -364,6 +401,25 @@ pub fn encode_qr(envelope: &[u8]) -> String {
         "{QR_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(envelope)
     )
+}
+
+/// The QR text of a signed profile, if it fits in one QR code ([`MAX_QR_BYTES`]); otherwise
+/// [`ProfileError::QrTooLong`]: share the file instead.
+pub fn qr_text(envelope: &[u8]) -> Result<String> {
+    let text = encode_qr(envelope);
+    if text.len() > MAX_QR_BYTES {
+        return Err(invalid(ProfileError::QrTooLong));
+    }
+    Ok(text)
+}
+
+/// A hub URL that parses as a URL except that it names no host (`https://`, `https://:443/`).
+fn hub_without_host(raw: &str) -> bool {
+    match url::Url::parse(raw) {
+        Err(url::ParseError::EmptyHost) => true,
+        Ok(u) => matches!(u.scheme(), "http" | "https") && u.host_str().is_none_or(str::is_empty),
+        Err(_) => false,
+    }
 }
 
 /// Verifies a profile on its own terms: signed by at least one of the root keys it lists.

@@ -13,11 +13,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::crypto::{PublicKey, SigningKey, hex, sha256, sha256_hex};
+use crate::alert::Rejection;
+use crate::crypto::{PublicKey, SigningKey, hex, random_id, sha256, sha256_hex};
 use crate::error::{Error, Result};
 use crate::seal::{self, SealPublicKey, SealSecretKey};
 use crate::sighting::Sighting;
-pub use crate::urls::{checked_url, is_loopback_http, same_hub};
+pub use crate::urls::{checked_url, is_loopback_http, is_public_ip, request_host, same_hub};
 
 pub use crate::error::ProtocolError;
 
@@ -36,6 +37,8 @@ pub const REQUEST_SKEW: Duration = Duration::minutes(5);
 pub const HEADER_KEY: &str = "x-silbato-key";
 pub const HEADER_DATE: &str = "x-silbato-date";
 pub const HEADER_SIGNATURE: &str = "x-silbato-signature";
+/// A fresh random value per signed request; the hub refuses one it has seen in the skew window.
+pub const HEADER_NONCE: &str = "x-silbato-nonce";
 pub const HEADER_IDEMPOTENCY: &str = "idempotency-key";
 
 /// `GET /v1/alerts` response.
@@ -139,6 +142,27 @@ pub struct ErrorBody {
     pub error: String,
     pub message: String,
     pub retryable: bool,
+    /// A finer stable reason beside `error`, when the hub has one (see `docs/protocol.md`): for a
+    /// refused alert `expired`, `unknown_network`, `not_enough_signatures`, `outside_regions`...;
+    /// `replayed`, `not_sealed`, `quota`. Absent from older hubs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The `reason` a hub gives for a refused alert (`ErrorBody::reason`): one stable word per rule.
+pub fn rejection_reason(r: &Rejection) -> &'static str {
+    match r {
+        Rejection::TooLarge => "too_large",
+        Rejection::Malformed => "malformed",
+        Rejection::UnknownKey => "unknown_key",
+        Rejection::UnknownNetwork => "unknown_network",
+        Rejection::BadSignature => "bad_signature",
+        Rejection::KeyOutsideValidity => "key_outside_validity",
+        Rejection::NotEnoughSignatures { .. } => "not_enough_signatures",
+        Rejection::Expired => "expired",
+        Rejection::FromTheFuture => "from_the_future",
+        Rejection::Conflict => "conflict",
+    }
 }
 
 pub fn valid_region(code: &str) -> bool {
@@ -173,64 +197,121 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
 
 // ---- dispatcher request signatures ----
 
-const REQUEST_DOMAIN: &str = "silbato-request-v1";
+const REQUEST_DOMAIN: &str = "silbato-request-v2";
 
-/// What a dispatcher signs: the method, the path with its query, the date, and the body's hash.
-pub fn request_message(method: &str, path_and_query: &str, date: &str, body: &[u8]) -> Vec<u8> {
+/// What a dispatcher signs: the method, the hub's host (as in the `Host` header, lowercase, with
+/// a port unless it is the scheme's default), the path with its query, the date, a fresh nonce,
+/// and the body's hash. The host keeps a request signed for one hub from being replayed to
+/// another; the nonce keeps it from being replayed to the same one.
+pub fn request_message(
+    method: &str,
+    host: &str,
+    path_and_query: &str,
+    date: &str,
+    nonce: &str,
+    body: &[u8],
+) -> Vec<u8> {
     format!(
-        "{REQUEST_DOMAIN}\n{}\n{path_and_query}\n{date}\n{}",
+        "{REQUEST_DOMAIN}\n{}\n{}\n{path_and_query}\n{date}\n{nonce}\n{}",
         method.to_ascii_uppercase(),
+        host.to_ascii_lowercase(),
         sha256_hex(body)
     )
     .into_bytes()
 }
 
-/// The three headers that authenticate a dispatcher's request.
+/// A nonce is 16 to 64 letters, digits, `_` or `-`.
+pub fn valid_nonce(nonce: &str) -> bool {
+    (16..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The four headers that authenticate a dispatcher's request to the hub at `host` (see
+/// [`request_host`]), with a fresh random nonce.
 pub fn sign_request(
     key: &SigningKey,
     method: &str,
+    host: &str,
     path_and_query: &str,
     body: &[u8],
     now: DateTime<Utc>,
-) -> [(&'static str, String); 3] {
+) -> Result<[(&'static str, String); 4]> {
     let date = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let sig = key.sign(&request_message(method, path_and_query, &date, body));
-    [
+    let nonce = random_id()?;
+    let sig = key.sign(&request_message(
+        method,
+        host,
+        path_and_query,
+        &date,
+        &nonce,
+        body,
+    ));
+    Ok([
         (HEADER_KEY, key.public_key().to_string()),
         (HEADER_DATE, date),
+        (HEADER_NONCE, nonce),
         (HEADER_SIGNATURE, b64(&sig)),
-    ]
+    ])
+}
+
+/// The authentication headers of one request, as received.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignedHeaders<'a> {
+    pub key: Option<&'a str>,
+    pub date: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub signature: Option<&'a str>,
+}
+
+/// A request whose signature verified: who signed it, and the nonce the hub must remember for
+/// [`REQUEST_SKEW`] on either side of the date (the caller refuses one it has seen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRequest {
+    pub key: PublicKey,
+    pub nonce: String,
+    pub date: DateTime<Utc>,
 }
 
 /// Checks a signed request: the key is one `allowed` accepts, the date is within five minutes of
-/// `now`, and the signature covers exactly this request.
-// Each argument is one part of the request the signature covers; bundling them would only hide that.
-#[allow(clippy::too_many_arguments)]
+/// `now`, the nonce is well-formed, and the signature covers exactly this request to this `host`.
+/// Replays within the window are the caller's to refuse, by [`VerifiedRequest::nonce`].
 pub fn verify_request(
-    key: Option<&str>,
-    date: Option<&str>,
-    signature: Option<&str>,
+    headers: SignedHeaders<'_>,
     method: &str,
+    host: &str,
     path_and_query: &str,
     body: &[u8],
     now: DateTime<Utc>,
     allowed: impl Fn(&PublicKey) -> bool,
-) -> Result<PublicKey> {
+) -> Result<VerifiedRequest> {
     let unauthorized = Error::from(ProtocolError::NotADispatcher);
-    let (Some(key), Some(date), Some(signature)) = (key, date, signature) else {
+    let (Some(key), Some(date), Some(signature)) = (headers.key, headers.date, headers.signature)
+    else {
         return Err(unauthorized);
     };
     let key = PublicKey::parse(key).map_err(|_| Error::from(ProtocolError::NotADispatcher))?;
-    let when =
-        DateTime::parse_from_rfc3339(date).map_err(|_| Error::from(ProtocolError::RequestDate))?;
-    if (when.with_timezone(&Utc) - now).abs() > REQUEST_SKEW {
+    let when = DateTime::parse_from_rfc3339(date)
+        .map_err(|_| Error::from(ProtocolError::RequestDate))?
+        .with_timezone(&Utc);
+    if (when - now).abs() > REQUEST_SKEW {
         return Err(Error::from(ProtocolError::RequestSkew));
     }
+    let nonce = headers
+        .nonce
+        .filter(|n| valid_nonce(n))
+        .ok_or(Error::from(ProtocolError::RequestNonce))?;
     let sig = unb64(signature).ok_or(Error::from(ProtocolError::RequestSignature))?;
-    if !allowed(&key) || !key.verify(&request_message(method, path_and_query, date, body), &sig) {
+    let message = request_message(method, host, path_and_query, date, nonce, body);
+    if !allowed(&key) || !key.verify(&message, &sig) {
         return Err(unauthorized);
     }
-    Ok(key)
+    Ok(VerifiedRequest {
+        key,
+        nonce: nonce.to_owned(),
+        date: when,
+    })
 }
 
 // ---- sealed reports ----
@@ -253,10 +334,70 @@ pub struct Report {
     pub created_at: DateTime<Utc>,
 }
 
-/// Seals a report to every dispatcher seal key: one copy of the content key per dispatcher.
+/// Smallest padded report plaintext.
+pub const REPORT_PAD_MIN: usize = 1024;
+/// Above this, padded sizes grow in steps of this size instead of doubling.
+pub const REPORT_PAD_STEP: usize = 64 * 1024;
+/// Bytes of a `seal_to_many` header per recipient (key, encapsulated key, wrapped content key).
+const SEALED_ENTRY_LEN: usize = 32 + 32 + 48;
+/// The AEAD tag after a sealed body.
+const SEALED_TAG_LEN: usize = 16;
+/// The `seal_to_many` format byte.
+const SEALED_MANY_VERSION: u8 = 2;
+
+/// The padded length of a `len`-byte report plaintext: the next power of two from 1 KiB up to
+/// 64 KiB, then the next multiple of 64 KiB; never more than `max` unless `len` itself is.
+pub fn report_padded_len(len: usize, max: usize) -> usize {
+    let bucket = if len <= REPORT_PAD_MIN {
+        REPORT_PAD_MIN
+    } else if len <= REPORT_PAD_STEP {
+        len.next_power_of_two()
+    } else {
+        len.div_ceil(REPORT_PAD_STEP)
+            .saturating_mul(REPORT_PAD_STEP)
+    };
+    bucket.min(max).max(len)
+}
+
+/// Pads a report's JSON with spaces (which JSON ignores after a value) to
+/// [`report_padded_len`], so the sealed size tells only the bucket.
+pub fn pad_report(json: &[u8], max: usize) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(report_padded_len(json.len(), max)));
+    out.extend_from_slice(json);
+    out.resize(report_padded_len(json.len(), max), b' ');
+    out
+}
+
+/// Removes [`pad_report`]'s padding (and nothing else: a report's JSON never ends in a space).
+pub fn unpad_report(padded: &[u8]) -> &[u8] {
+    let end = padded.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
+    padded.get(..end).unwrap_or_default()
+}
+
+/// Seals a report to every dispatcher seal key: one copy of the content key per dispatcher. The
+/// plaintext is padded first ([`pad_report`]), within what a hub accepts.
 pub fn seal_report(report: &Report, recipients: &[SealPublicKey]) -> Result<Vec<u8>> {
     let plain = Zeroizing::new(serde_json::to_vec(report).map_err(|_| Error::Encode)?);
-    seal::seal_to_many(recipients, REPORT_INFO, REPORT_AAD, &plain).map_err(Error::from)
+    let overhead = 2 + recipients.len().saturating_mul(SEALED_ENTRY_LEN) + SEALED_TAG_LEN;
+    let padded = pad_report(&plain, MAX_REPORT_BYTES.saturating_sub(overhead));
+    seal::seal_to_many(recipients, REPORT_INFO, REPORT_AAD, &padded).map_err(Error::from)
+}
+
+/// Whether `bytes` have the shape of a sealed report (what a hub checks before storing one it
+/// cannot open): the many-recipient seal format byte, 1 to 32 recipients, their header entries
+/// and at least an AEAD tag after them. A raw photo or any other file fails.
+pub fn check_sealed_report(bytes: &[u8]) -> Result<()> {
+    let bad = || Error::from(ProtocolError::NotASealedReport);
+    let (&version, rest) = bytes.split_first().ok_or_else(bad)?;
+    let (&count, rest) = rest.split_first().ok_or_else(bad)?;
+    let count = usize::from(count);
+    if version != SEALED_MANY_VERSION || count == 0 || count > seal::MAX_RECIPIENTS {
+        return Err(bad());
+    }
+    if rest.len() < count * SEALED_ENTRY_LEN + SEALED_TAG_LEN {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 /// Opens a sealed report with one dispatcher's secret key.
@@ -269,7 +410,7 @@ pub fn open_report(sealed: &[u8], secret: &SealSecretKey) -> Result<Report> {
     }
     let plain = seal::open_from_many(secret, REPORT_INFO, REPORT_AAD, sealed)
         .map_err(|_| Error::Decrypt)?;
-    serde_json::from_slice(&plain).map_err(|_| Error::Malformed {
+    serde_json::from_slice(unpad_report(&plain)).map_err(|_| Error::Malformed {
         what: crate::DocKind::Envelope,
         line: 0,
         column: 0,
@@ -462,41 +603,64 @@ mod tests {
     fn request_signatures() {
         let key = SigningKey::generate().unwrap();
         let now = Utc::now();
-        let [(_, k), (_, d), (_, s)] = sign_request(&key, "get", "/v1/reports?after=0", b"", now);
-        let ok = |m: &str, pq: &str, body: &[u8], at: DateTime<Utc>| {
-            verify_request(Some(&k), Some(&d), Some(&s), m, pq, body, at, |x| {
-                *x == key.public_key()
-            })
-            .is_ok()
+        let host = "hub.example.org";
+        let [(_, k), (_, d), (_, n), (_, s)] =
+            sign_request(&key, "get", host, "/v1/reports?after=0", b"", now).unwrap();
+        let headers = SignedHeaders {
+            key: Some(&k),
+            date: Some(&d),
+            nonce: Some(&n),
+            signature: Some(&s),
         };
-        assert!(ok("GET", "/v1/reports?after=0", b"", now));
+        let ok = |m: &str, h: &str, pq: &str, body: &[u8], at: DateTime<Utc>| {
+            verify_request(headers, m, h, pq, body, at, |x| *x == key.public_key()).is_ok()
+        };
+        assert!(ok("GET", host, "/v1/reports?after=0", b"", now));
+        assert!(ok(
+            "GET",
+            "HUB.example.org",
+            "/v1/reports?after=0",
+            b"",
+            now
+        ));
         assert!(
-            !ok("GET", "/v1/reports?after=9", b"", now),
+            !ok("GET", host, "/v1/reports?after=9", b"", now),
             "the query is covered"
         );
         assert!(
-            !ok("POST", "/v1/reports?after=0", b"", now),
+            !ok("POST", host, "/v1/reports?after=0", b"", now),
             "the method is covered"
         );
         assert!(
-            !ok("GET", "/v1/reports?after=0", b"x", now),
+            !ok("GET", host, "/v1/reports?after=0", b"x", now),
             "the body is covered"
         );
         assert!(
             !ok(
                 "GET",
+                host,
                 "/v1/reports?after=0",
                 b"",
                 now + Duration::minutes(10)
             ),
             "stale"
         );
+        let verified = verify_request(
+            headers,
+            "GET",
+            host,
+            "/v1/reports?after=0",
+            b"",
+            now,
+            |_| true,
+        )
+        .unwrap();
+        assert_eq!(verified.nonce, n);
         assert!(
             verify_request(
-                Some(&k),
-                Some(&d),
-                Some(&s),
+                headers,
                 "GET",
+                host,
                 "/v1/reports?after=0",
                 b"",
                 now,
@@ -504,7 +668,75 @@ mod tests {
             )
             .is_err()
         );
-        assert!(verify_request(None, Some(&d), Some(&s), "GET", "/", b"", now, |_| true).is_err());
+        let no_key = SignedHeaders {
+            key: None,
+            ..headers
+        };
+        assert!(verify_request(no_key, "GET", host, "/", b"", now, |_| true).is_err());
+    }
+
+    #[test]
+    fn h12_21_worked_example_of_docs_protocol_md() {
+        // RFC 8032 test key 1; docs/protocol.md §5.
+        let key = PublicKey::parse("ed25519:11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        let date = "2026-11-21T15:32:07Z";
+        let nonce = "00112233445566778899aabbccddeeff";
+        let sig = "rSIQngGyRY73nIZnCrZQdptxXjjlsrRwSdh6+obxw/M88osaE1Hn0b9COPQveh+GRoMtAgmxyu7JCvjziReiBg==";
+        let pq = "/v1/reports?after=0&limit=100";
+        let message = request_message("GET", "hub.example.org", pq, date, nonce, b"");
+        assert_eq!(message.len(), 187);
+        assert!(key.verify(&message, &unb64(sig).unwrap()));
+        let headers = SignedHeaders {
+            key: Some("ed25519:11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"),
+            date: Some(date),
+            nonce: Some(nonce),
+            signature: Some(sig),
+        };
+        let at = DateTime::parse_from_rfc3339(date)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(verify_request(headers, "GET", "hub.example.org", pq, b"", at, |_| true).is_ok());
+    }
+
+    #[test]
+    fn h12_21_the_signature_covers_the_host_and_the_nonce() {
+        let key = SigningKey::generate().unwrap();
+        let now = Utc::now();
+        let pq = "/v1/reports?after=0";
+        let [(_, k), (_, d), (_, n), (_, s)] =
+            sign_request(&key, "GET", "hub-a.example.org", pq, b"", now).unwrap();
+        let [(_, _), (_, _), (_, n2), (_, _)] =
+            sign_request(&key, "GET", "hub-a.example.org", pq, b"", now).unwrap();
+        assert_ne!(n, n2, "every request gets a fresh nonce");
+        let headers = SignedHeaders {
+            key: Some(&k),
+            date: Some(&d),
+            nonce: Some(&n),
+            signature: Some(&s),
+        };
+        let verify = |h: SignedHeaders<'_>, host: &str| {
+            verify_request(h, "GET", host, pq, b"", now, |_| true)
+        };
+        assert!(verify(headers, "hub-a.example.org").is_ok());
+        assert!(
+            verify(headers, "hub-b.example.org").is_err(),
+            "another hub cannot replay it"
+        );
+        let other_nonce = SignedHeaders {
+            nonce: Some(&n2),
+            ..headers
+        };
+        assert!(verify(other_nonce, "hub-a.example.org").is_err());
+        let no_nonce = SignedHeaders {
+            nonce: None,
+            ..headers
+        };
+        assert_eq!(
+            verify(no_nonce, "hub-a.example.org")
+                .unwrap_err()
+                .to_string(),
+            ProtocolError::RequestNonce.to_string()
+        );
     }
 
     #[test]
@@ -532,5 +764,84 @@ mod tests {
         assert!(open_report(&sealed, &stranger).is_err());
         assert_eq!(idempotency_key(&sealed), idempotency_key(&sealed));
         assert!(seal_report(&report, &[]).is_err());
+    }
+
+    fn report_with_notes(notes: &str) -> Report {
+        let mut sighting = Sighting::new(
+            "2026-11-21T10:00:00Z".parse().unwrap(),
+            crate::sighting::Activity::Raid,
+            crate::sighting::Agency::Ice,
+            crate::sighting::Confidence::Observed,
+        );
+        sighting.notes = Some(notes.to_owned());
+        Report {
+            v: 1,
+            network: "chi".into(),
+            record_id: "r1".into(),
+            sighting,
+            device_key: SigningKey::generate().unwrap().public_key(),
+            created_at: "2026-11-21T10:05:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn h12_23_report_padding_known_answers() {
+        assert_eq!(report_padded_len(0, usize::MAX), 1024);
+        assert_eq!(report_padded_len(2, usize::MAX), 1024);
+        assert_eq!(report_padded_len(1024, usize::MAX), 1024);
+        assert_eq!(report_padded_len(1025, usize::MAX), 2048);
+        assert_eq!(report_padded_len(40_000, usize::MAX), 65_536);
+        assert_eq!(report_padded_len(65_537, usize::MAX), 131_072);
+        assert_eq!(report_padded_len(200_000, usize::MAX), 262_144);
+        assert_eq!(report_padded_len(200_000, 210_000), 210_000, "capped");
+        assert_eq!(
+            report_padded_len(300, 100),
+            300,
+            "never shorter than the text"
+        );
+        let padded = pad_report(b"{\"a\":1}", usize::MAX);
+        assert_eq!(padded.len(), 1024);
+        assert_eq!(padded.get(..7), Some(&b"{\"a\":1}"[..]));
+        assert!(padded[7..].iter().all(|b| *b == b' '));
+        assert_eq!(unpad_report(&padded), b"{\"a\":1}");
+        assert_eq!(unpad_report(b"   "), b"");
+        assert_eq!(unpad_report(b"{}"), b"{}");
+    }
+
+    #[test]
+    fn h12_23_reports_whose_notes_differ_by_49_characters_seal_to_one_size() {
+        let seal = SealSecretKey::generate().unwrap();
+        let short = report_with_notes("Two vans");
+        let long = report_with_notes(&format!("Two vans{}", "x".repeat(49)));
+        let a = seal_report(&short, &[seal.public_key()]).unwrap();
+        let b = seal_report(&long, &[seal.public_key()]).unwrap();
+        assert_eq!(a.len(), b.len());
+        assert_eq!(open_report(&a, &seal).unwrap(), short);
+        assert_eq!(open_report(&b, &seal).unwrap(), long);
+        check_sealed_report(&a).unwrap();
+    }
+
+    #[test]
+    fn h12_19_only_a_sealed_report_has_the_header() {
+        let seal = SealSecretKey::generate().unwrap();
+        let sealed = seal_report(&report_with_notes("n"), &[seal.public_key()]).unwrap();
+        assert!(check_sealed_report(&sealed).is_ok());
+        let jpeg = [0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F'];
+        for bad in [&jpeg[..], b"", b"\x02", b"\x02\x00rest", &sealed[..100]] {
+            assert_eq!(
+                check_sealed_report(bad).unwrap_err().to_string(),
+                ProtocolError::NotASealedReport.to_string()
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn h12_23_padding_round_trips(json in "[ -~]{0,3000}[!-~]", max in 0usize..10_000) {
+            let padded = pad_report(json.as_bytes(), max);
+            proptest::prop_assert_eq!(padded.len(), report_padded_len(json.len(), max));
+            proptest::prop_assert!(padded.len() >= json.len());
+            proptest::prop_assert_eq!(unpad_report(&padded), json.as_bytes());
+        }
     }
 }

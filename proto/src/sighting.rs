@@ -226,6 +226,54 @@ impl Sighting {
     }
 }
 
+/// One field an amendment changed: its name (as in the record's JSON) and its value before and
+/// after (`null` when absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: serde_json::Value,
+    pub new: serde_json::Value,
+}
+
+/// Every field of a record, in the order a record is shown.
+pub const FIELDS: &[&str] = &[
+    "observed_at",
+    "location",
+    "place",
+    "activity",
+    "agency",
+    "officer_count",
+    "vehicles",
+    "uniforms",
+    "badges",
+    "people_detained",
+    "notes",
+    "attachments",
+    "confidence",
+];
+
+/// What changed between two versions of a record, field by field, in [`FIELDS`] order. Empty
+/// when they are the same.
+pub fn changes(old: &Sighting, new: &Sighting) -> Vec<FieldChange> {
+    let as_map = |s: &Sighting| match serde_json::to_value(s) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (a, b) = (as_map(old), as_map(new));
+    FIELDS
+        .iter()
+        .filter_map(|field| {
+            let before = a.get(*field).cloned().unwrap_or(serde_json::Value::Null);
+            let after = b.get(*field).cloned().unwrap_or(serde_json::Value::Null);
+            (before != after).then_some(FieldChange {
+                field,
+                old: before,
+                new: after,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +327,52 @@ mod tests {
         s.place = Some(format!("SECRET-PLACE{}", "x".repeat(600)));
         let msg = s.validate(Utc::now()).unwrap_err().to_string();
         assert!(!msg.contains("SECRET"));
+    }
+
+    #[test]
+    fn fields_names_every_field_of_a_record() {
+        let mut s = base();
+        s.location = Some(Location {
+            lat: 1.0,
+            lon: 2.0,
+            accuracy_m: None,
+        });
+        s.place = Some("p".into());
+        s.officer_count = Some(1);
+        s.vehicles.push(Vehicle::default());
+        s.uniforms = Some("u".into());
+        s.badges.push("b".into());
+        s.people_detained = Some(1);
+        s.notes = Some("n".into());
+        s.attachments.push(AttachmentRef {
+            id: "a".into(),
+            sha256: "h".into(),
+            media_type: "image/png".into(),
+            bytes: 1,
+        });
+        let serde_json::Value::Object(m) = serde_json::to_value(&s).unwrap() else {
+            panic!("a record is an object");
+        };
+        let mut keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        let mut fields = FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
+    }
+
+    #[test]
+    fn changes_name_each_field() {
+        let a = base();
+        let mut b = a.clone();
+        assert!(changes(&a, &b).is_empty());
+        b.officer_count = Some(9);
+        b.place = Some("x".into());
+        let c = changes(&a, &b);
+        assert_eq!(
+            c.iter().map(|c| c.field).collect::<Vec<_>>(),
+            ["place", "officer_count"]
+        );
+        assert_eq!(c[1].old, serde_json::Value::Null);
+        assert_eq!(c[1].new, serde_json::json!(9));
     }
 }

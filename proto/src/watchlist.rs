@@ -138,10 +138,67 @@ pub fn entries_from_csv(text: &str) -> Result<Vec<WatchEntry>> {
     Ok(out)
 }
 
+/// The signed document: the payload's fields and, only when set, `allow_empty: true` — the
+/// publisher's statement that a list with no vehicles is meant to replace one that has some.
+/// Kept apart from [`WatchlistPayload`] so a list without the flag is the same bytes as before.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    format: u32,
+    publisher: &'a str,
+    list_id: &'a str,
+    version: u64,
+    issued: NaiveDate,
+    entries: &'a [WatchEntry],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    allow_empty: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireIn {
+    format: u32,
+    publisher: String,
+    list_id: String,
+    version: u64,
+    issued: NaiveDate,
+    entries: Vec<WatchEntry>,
+    #[serde(default)]
+    allow_empty: bool,
+}
+
+/// A watch-list file whose signature verified and whose payload parsed and validated.
+#[derive(Debug, Clone)]
+pub struct OpenedWatchlist {
+    pub payload: WatchlistPayload,
+    /// The trusted keys that signed it.
+    pub signers: Vec<PublicKey>,
+    /// The publisher built it with `allow_empty`: with no vehicles, it may replace a list that has.
+    pub allow_empty: bool,
+}
+
 /// Validates and signs a watch-list, returning the file's bytes.
 pub fn sign_watchlist(payload: WatchlistPayload, key: &SigningKey) -> Result<Vec<u8>> {
-    let payload = payload.validated()?;
-    let bytes = serde_json::to_vec(&payload).map_err(|_| Error::Encode)?;
+    sign_watchlist_with(payload, key, false)
+}
+
+/// As [`sign_watchlist`]; `allow_empty` puts `allow_empty: true` into the signed document, so a
+/// device can tell a list emptied on purpose from one emptied by mistake.
+pub fn sign_watchlist_with(
+    payload: WatchlistPayload,
+    key: &SigningKey,
+    allow_empty: bool,
+) -> Result<Vec<u8>> {
+    let p = payload.validated()?;
+    let wire = WireOut {
+        format: p.format,
+        publisher: &p.publisher,
+        list_id: &p.list_id,
+        version: p.version,
+        issued: p.issued,
+        entries: &p.entries,
+        allow_empty,
+    };
+    let bytes = serde_json::to_vec(&wire).map_err(|_| Error::Encode)?;
     envelope::seal(WATCHLIST_KIND, &bytes, &[key])
 }
 
@@ -150,6 +207,15 @@ pub fn open_watchlist(
     bytes: &[u8],
     trusted: impl Fn(&PublicKey) -> bool,
 ) -> Result<(WatchlistPayload, Vec<PublicKey>)> {
+    let opened = open_watchlist_document(bytes, trusted)?;
+    Ok((opened.payload, opened.signers))
+}
+
+/// As [`open_watchlist`], also telling whether the publisher built the list with `allow_empty`.
+pub fn open_watchlist_document(
+    bytes: &[u8],
+    trusted: impl Fn(&PublicKey) -> bool,
+) -> Result<OpenedWatchlist> {
     let env = Envelope::parse(
         bytes,
         DocKind::Envelope,
@@ -157,7 +223,19 @@ pub fn open_watchlist(
         MAX_WATCHLIST_BYTES,
     )?;
     let signers = env.verify(DocKind::Envelope, trusted)?;
-    let payload: WatchlistPayload = serde_json::from_slice(&env.payload)
+    let wire: WireIn = serde_json::from_slice(&env.payload)
         .map_err(|e| Error::from_json(DocKind::Envelope, &e))?;
-    Ok((payload.validated()?, signers))
+    let payload = WatchlistPayload {
+        format: wire.format,
+        publisher: wire.publisher,
+        list_id: wire.list_id,
+        version: wire.version,
+        issued: wire.issued,
+        entries: wire.entries,
+    };
+    Ok(OpenedWatchlist {
+        payload: payload.validated()?,
+        signers,
+        allow_empty: wire.allow_empty,
+    })
 }

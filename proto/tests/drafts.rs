@@ -33,6 +33,9 @@ fn a_profile_draft_fills_in_the_rules_and_validates() {
     .root_key(signing_key("root").public_key())
     .dispatcher(signing_key("d1").public_key(), "Ana", None, now, 100_000)
     .unwrap()
+    // The default policy needs two signatures for observed alerts: two dispatchers (issue 12).
+    .dispatcher(signing_key("d2").public_key(), "Luis", None, now, 30)
+    .unwrap()
     .hotline("Hotline", "+1 555 0100")
     .build()
     .unwrap();

@@ -28,6 +28,10 @@ pub enum StoreError {
     /// SQLite's own message can quote SQL or values, so only its code is shown.
     #[error("storage error ({})", storage_code(.0))]
     Sqlite(#[from] rusqlite::Error),
+    /// Setting a file's permissions, or removing it in a wipe, failed. The operating system's
+    /// error kind only: its message could name a path.
+    #[error("storage file error ({})", .0.kind())]
+    Io(std::io::Error),
 }
 
 /// A short, value-free name for a SQLite failure.
@@ -126,52 +130,47 @@ fn corruption(spec: &StoreSpec) -> impl Fn(rusqlite::Error) -> Error + '_ {
 }
 
 impl Store {
-    /// Opens (creating if needed) the file at `path` and migrates it to the latest schema.
+    /// Opens (creating if needed) the file at `path` and migrates it to the latest schema. The
+    /// file and its `-wal` / `-shm` companions are readable and writable by their owner only
+    /// (0600 on Unix), also when they already existed with wider permissions.
     pub fn open(path: &Path, spec: StoreSpec) -> Result<Store> {
-        let map = corruption(&spec);
-        let writer = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(&map)?;
-        // The first statement that reads the header is where a damaged file shows itself.
-        let mode: String = writer
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(&map)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Corrupt { store: spec.name });
-        }
-        configure(&writer, &spec).map_err(|e| match e {
-            Error::Sqlite(inner) => map(inner),
-            other => other,
-        })?;
-        if spec.check_on_open {
-            let verdict: String = writer
-                .query_row("PRAGMA quick_check", [], |r| r.get(0))
-                .map_err(&map)?;
-            if verdict != "ok" {
-                return Err(Error::Corrupt { store: spec.name });
-            }
-        }
-        migrate(&writer, &spec).map_err(|e| match e {
-            Error::Sqlite(inner) => map(inner),
-            other => other,
-        })?;
-
-        let reader = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(&map)?;
-        configure(&reader, &spec)?;
+        let (writer, reader) = open_connections(path, &spec)?;
         Ok(Store {
             spec,
             path: path.to_path_buf(),
             reader: Mutex::new(reader),
             writer: Mutex::new(writer),
         })
+    }
+
+    /// Destroys the file, for a panic wipe: both connections are closed, then the file and its
+    /// `-wal`, `-shm` and `-journal` are overwritten with zeros and removed (deleting rows would
+    /// leave their bytes in free pages and the WAL). Waits for the operations in flight on either
+    /// connection. This `Store` is finished: every later use of it fails (its connections are
+    /// empty in-memory placeholders with no tables), so a holder that missed the wipe can never
+    /// write into the next file; open a new `Store` on the path for an empty one.
+    pub fn wipe(&self) -> Result<()> {
+        let mut writer = lock(&self.writer);
+        let mut reader = lock(&self.reader);
+        // Close the real connections (reader first, as on drop) by swapping in placeholders.
+        drop(std::mem::replace(
+            &mut *reader,
+            Connection::open_in_memory()?,
+        ));
+        drop(std::mem::replace(
+            &mut *writer,
+            Connection::open_in_memory()?,
+        ));
+        let mut first_error: Option<std::io::Error> = None;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            if let Err(e) = zero_and_remove(&companion(&self.path, suffix)) {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(Error::Io(e)),
+            None => Ok(()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -212,6 +211,124 @@ impl Store {
     pub fn schema_version(&self) -> Result<u32> {
         self.read(|c| -> Result<u32> { Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?) })
     }
+}
+
+/// `path` with `suffix` appended to its file name (`inbox.db` -> `inbox.db-wal`).
+fn companion(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Restricts a file to its owner (0600). A file that does not exist is fine.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o777 != 0o600 => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            }
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
+/// Creates the database file empty with mode 0600 if it does not exist, so SQLite (which gives
+/// the `-wal` and `-shm` files the database's permissions) never makes a world-readable one, and
+/// restricts an existing file and its companions.
+fn prepare_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map_err(Error::Io)?;
+    // Best effort on files that already existed: one this user may not change (another owner)
+    // still opens, as it did before.
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = make_private(&companion(path, suffix));
+    }
+    Ok(())
+}
+
+/// Overwrites a file with zeros, syncs it, and removes it. A missing file is fine.
+fn zero_and_remove(path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let len = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left.min(zeros.len() as u64)).unwrap_or(zeros.len());
+        f.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()?;
+    drop(f);
+    std::fs::remove_file(path)
+}
+
+/// The writer (migrated to the latest schema) and the reader connection on `path`.
+fn open_connections(path: &Path, spec: &StoreSpec) -> Result<(Connection, Connection)> {
+    prepare_private(path)?;
+    let map = corruption(spec);
+    let writer = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(&map)?;
+    // The first statement that reads the header is where a damaged file shows itself.
+    let mode: String = writer
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(&map)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Corrupt { store: spec.name });
+    }
+    configure(&writer, spec).map_err(|e| match e {
+        Error::Sqlite(inner) => map(inner),
+        other => other,
+    })?;
+    if spec.check_on_open {
+        let verdict: String = writer
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(&map)?;
+        if verdict != "ok" {
+            return Err(Error::Corrupt { store: spec.name });
+        }
+    }
+    migrate(&writer, spec).map_err(|e| match e {
+        Error::Sqlite(inner) => map(inner),
+        other => other,
+    })?;
+
+    let reader = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(&map)?;
+    configure(&reader, spec)?;
+    // The WAL and shared-memory files exist now; SQLite made them like the database, but an old
+    // build may have left wider ones behind.
+    for suffix in ["-wal", "-shm"] {
+        let _ = make_private(&companion(path, suffix));
+    }
+    Ok((writer, reader))
 }
 
 /// A poisoned mutex only means another thread panicked mid-call; SQLite's own transaction state is
@@ -384,6 +501,72 @@ mod tests {
             Store::open(&path, spec(THREE)),
             Err(Error::Corrupt { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn h12_12_files_are_the_owners_only_also_when_they_were_not() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path, spec(THREE)).unwrap();
+        store
+            .write(|tx| -> Result<usize> { Ok(tx.execute("INSERT INTO a (x) VALUES (1)", [])?) })
+            .unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            assert_eq!(mode(&companion(&path, suffix)), 0o600, "t.db{suffix}");
+        }
+        drop(store);
+        // An older build's world-readable file is restricted on open.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let _store = Store::open(&path, spec(THREE)).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            assert_eq!(mode(&companion(&path, suffix)), 0o600, "t.db{suffix}");
+        }
+    }
+
+    #[test]
+    fn h12_10_wipe_leaves_no_byte_of_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path, spec(THREE)).unwrap();
+        store
+            .write(|tx| -> Result<usize> {
+                Ok(tx.execute("INSERT INTO b (z) VALUES ('CanaryStoreWombat')", [])?)
+            })
+            .unwrap();
+        store.wipe().unwrap();
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            assert!(!companion(&path, suffix).exists(), "t.db{suffix}");
+        }
+        // The wiped store refuses every use, so nothing lands in the next file by mistake.
+        assert!(
+            store
+                .write(|tx| -> Result<usize> {
+                    Ok(tx.execute("INSERT INTO a (x) VALUES (2)", [])?)
+                })
+                .is_err()
+        );
+        assert!(
+            store
+                .read(|c| -> Result<i64> {
+                    Ok(c.query_row("SELECT count(*) FROM b", [], |r| r.get(0))?)
+                })
+                .is_err()
+        );
+        // A new store on the path is empty, at the latest schema.
+        let fresh = Store::open(&path, spec(THREE)).unwrap();
+        assert_eq!(fresh.schema_version().unwrap(), 3);
+        let rows: i64 = fresh
+            .read(|c| -> Result<i64> {
+                Ok(c.query_row("SELECT count(*) FROM b", [], |r| r.get(0))?)
+            })
+            .unwrap();
+        assert_eq!(rows, 0);
+        drop(fresh);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(17).any(|w| w == b"CanaryStoreWombat"));
     }
 
     #[test]

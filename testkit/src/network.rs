@@ -130,7 +130,9 @@ pub struct NetworkBuilder {
     list_seal_keys: bool,
     window: (Duration, Duration),
     publishers: Vec<String>,
-    policy: AlertPolicy,
+    /// `None`: the default policy, each count capped at the number of dispatchers (a profile
+    /// may not need more signatures than it has dispatchers).
+    policy: Option<AlertPolicy>,
     hotlines: Vec<NetworkHotline>,
 }
 
@@ -165,7 +167,7 @@ impl NetworkBuilder {
             list_seal_keys: true,
             window: (Duration::days(-1), Duration::days(30)),
             publishers: vec!["Publisher".into()],
-            policy: AlertPolicy::default(),
+            policy: None,
             hotlines: Vec::new(),
         }
     }
@@ -296,7 +298,7 @@ impl NetworkBuilder {
     }
 
     pub fn policy(mut self, policy: AlertPolicy) -> Self {
-        self.policy = policy;
+        self.policy = Some(policy);
         self
     }
 
@@ -327,7 +329,7 @@ impl NetworkBuilder {
             })
             .collect();
         let now = self.now;
-        let dispatcher_keys = self
+        let dispatcher_keys: Vec<DispatcherKey> = self
             .dispatchers
             .iter()
             .zip(&dispatchers)
@@ -347,6 +349,20 @@ impl NetworkBuilder {
                 }
             })
             .collect();
+        let alert_policy = self.policy.unwrap_or_else(|| {
+            let d = AlertPolicy::default();
+            let cap = |n: u8| match u8::try_from(dispatcher_keys.len()) {
+                Ok(0) => n,
+                Ok(have) => n.min(have),
+                Err(_) => n,
+            };
+            AlertPolicy {
+                observed: cap(d.observed),
+                likely: cap(d.likely),
+                possible: cap(d.possible),
+                unverified: cap(d.unverified),
+            }
+        });
         let profile = NetworkProfile {
             format: 1,
             network_id: self.id,
@@ -365,7 +381,7 @@ impl NetworkBuilder {
                 })
                 .collect(),
             dispatcher_keys,
-            alert_policy: self.policy,
+            alert_policy,
             hotlines: self.hotlines,
         };
         let signers: Vec<&SigningKey> = roots.iter().take(self.profile_signers).collect();

@@ -6,7 +6,7 @@
 //! The bytes on the wire (counted by a relay between device and hub) are also written to
 //! `target/silbato-bench/network.json` for `scripts/bench-report`. `SILBATO_BENCH_QUICK=1` fans out
 //! to 1,000 subscriptions.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "../../core/benches/support/mod.rs"]
 mod support;
@@ -17,8 +17,10 @@ use std::time::Duration;
 use chrono::{Duration as ChronoDuration, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use serde_json::json;
+use silbato_core::crypto::SigningKey;
 use silbato_core::inbox::alert::{Alert, Category, Certainty, sign_alert};
-use silbato_core::protocol::{PushProvider, PushSubscription};
+use silbato_core::proto::push::{Opened, PushPayload, decode, open_push};
+use silbato_core::protocol::{self, PushProvider, PushSubscription};
 use silbato_core::seal::SealSecretKey;
 use silbato_core::sync::{HubClient, SyncConfig};
 use silbato_e2e::{ByteCounter, Device, PushReceiver, TestNetwork};
@@ -45,17 +47,13 @@ fn fanout(c: &mut Criterion) {
     let subscriptions = if support::quick() { 1_000 } else { 10_000 };
     let net = TestNetwork::new("http://127.0.0.1");
     let receiver = PushReceiver::start();
-    let hub = net.start_hub(Gateways::from_config(&Default::default()).unwrap());
+    let mut config = net.hub_config();
+    // Every subscription comes from this one loopback client.
+    config.push.max_subscriptions_per_client = u32::MAX;
+    let hub =
+        silbato_hub::start(config, Gateways::from_config(&Default::default()).unwrap()).unwrap();
     let client = HubClient::new(SyncConfig::new(&hub.url())).unwrap();
-    for i in 0..subscriptions {
-        let sub = PushSubscription {
-            provider: PushProvider::Webpush,
-            endpoint: receiver.endpoint(&format!("d{i}")),
-            push_key: SealSecretKey::generate().unwrap().public_key(),
-            regions: vec!["US-IL-CHI".into()],
-        };
-        client.subscribe(&sub).unwrap();
-    }
+    subscribe_confirmed(&client, &receiver, subscriptions);
     let mut n = 0u64;
     let mut group = c.benchmark_group("hub_fanout");
     group.sample_size(10);
@@ -82,6 +80,55 @@ fn fanout(c: &mut Criterion) {
         "network-fanout",
         &json!({ "subscriptions": subscriptions, "alerts_published": n, "pushes_delivered": delivered }),
     );
+}
+
+/// Registers `n` Web Push subscriptions for US-IL-CHI, each signed by its own subscription key,
+/// and confirms each by echoing the challenge of the hub's confirmation push, as a device does;
+/// then forgets the confirmation pushes so the receiver counts only alerts.
+fn subscribe_confirmed(client: &HubClient, receiver: &PushReceiver, n: u64) {
+    let now = Utc::now();
+    let devices: Vec<(String, SealSecretKey, SigningKey)> = (0..n)
+        .map(|i| {
+            (
+                receiver.endpoint(&format!("d{i}")),
+                SealSecretKey::generate().unwrap(),
+                SigningKey::generate().unwrap(),
+            )
+        })
+        .collect();
+    for (endpoint, push, signing) in &devices {
+        let sub = PushSubscription {
+            provider: PushProvider::Webpush,
+            endpoint: endpoint.clone(),
+            push_key: push.public_key(),
+            regions: vec!["US-IL-CHI".into()],
+        };
+        client.subscribe_signed(&sub, signing, now).unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while (receiver.received.lock().unwrap().len() as u64) < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "confirmations missing"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let confirmations = std::mem::take(&mut *receiver.received.lock().unwrap());
+    for (device, bytes) in confirmations {
+        let i: usize = device.trim_start_matches('d').parse().unwrap();
+        let (endpoint, push, signing) = &devices[i];
+        let PushPayload::SealedAlert(sealed) = decode(&bytes).unwrap() else {
+            panic!("not a sealed push");
+        };
+        let Opened::Challenge(challenge) = open_push(push, sealed).unwrap() else {
+            panic!("not a confirmation");
+        };
+        assert!(
+            client
+                .confirm_push(endpoint, &protocol::b64(challenge.as_slice()), signing, now)
+                .unwrap()
+        );
+    }
 }
 
 fn sync_idle_and_pull(c: &mut Criterion) {

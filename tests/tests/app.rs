@@ -156,3 +156,153 @@ fn a_report_goes_only_to_its_own_networks_hub() {
         );
     }
 }
+
+/// Issue 12, item 11: an inbox.db from before sealed outboxes (version 4, its outbox rows with the
+/// network, size and times in clear) migrates: the rows are sealed under the inbox key, the old
+/// table is gone, `outbox` still lists them, and they still send to the network's hub. New
+/// reports are queued as ciphertext only.
+#[test]
+fn h12_11_outbox_rows_from_version_4_are_sealed_and_still_send() {
+    use silbato_core::protocol::{self, Report};
+    use silbato_core::store::{Migration, Store, StoreSpec};
+
+    const V4: &[Migration] = &[
+        Migration {
+            version: 1,
+            name: "001_watchlist",
+            sql: include_str!("../../core/migrations/inbox/001_watchlist.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "002_alerts",
+            sql: include_str!("../../core/migrations/inbox/002_alerts.sql"),
+        },
+        Migration {
+            version: 3,
+            name: "003_sync",
+            sql: include_str!("../../core/migrations/inbox/003_sync.sql"),
+        },
+        Migration {
+            version: 4,
+            name: "004_alert_identity",
+            sql: include_str!("../../core/migrations/inbox/004_alert_identity.sql"),
+        },
+    ];
+    let spec = StoreSpec {
+        name: "inbox",
+        migrations: V4,
+        full_sync: false,
+        secure_delete: true,
+        check_on_open: false,
+    };
+
+    let net = TestNetwork::new("http://127.0.0.1");
+    let hub = net.start_hub(Gateways::none());
+    let dir = tempfile::tempdir().unwrap();
+
+    // Two reports queued by the old build: sealed to the dispatchers, metadata in clear.
+    let now = Utc::now();
+    let device = silbato_core::crypto::SigningKey::generate().unwrap();
+    let recipients = protocol::report_recipients(&net.profile, now);
+    let mut queued = Vec::new();
+    {
+        let old = Store::open(&dir.path().join("inbox.db"), spec).unwrap();
+        for (i, record) in ["old-record-1", "old-record-2"].into_iter().enumerate() {
+            let report = Report {
+                v: 1,
+                network: net.profile.network_id.clone(),
+                record_id: record.into(),
+                sighting: Sighting::new(now, Activity::Raid, Agency::Ice, Confidence::Observed),
+                device_key: device.public_key(),
+                created_at: now,
+            };
+            let sealed = protocol::seal_report(&report, &recipients).unwrap();
+            let id = protocol::idempotency_key(&sealed);
+            old.write(|tx| {
+                tx.execute(
+                    "INSERT INTO outbox (id, network_id, sealed, created_at, attempts, next_attempt_at, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6)",
+                    rusqlite::params![
+                        id,
+                        net.profile.network_id,
+                        sealed,
+                        now.timestamp() - 10 + i as i64,
+                        i as i64,
+                        if i == 1 { Some("network") } else { None },
+                    ],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+            queued.push((id, record.to_owned()));
+        }
+        assert_eq!(old.schema_version().unwrap(), 4);
+    }
+
+    // The new build opens it: migrated to version 5, the rows sealed.
+    let app = open_app(dir.path());
+    assert_eq!(app.inbox().store().schema_version().unwrap(), 5);
+    let listed = app.inbox().outbox().unwrap();
+    assert_eq!(
+        listed.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        queued.iter().map(|q| q.0.clone()).collect::<Vec<_>>(),
+        "listed in the order queued"
+    );
+    assert_eq!(listed[0].network_id, net.profile.network_id);
+    assert_eq!(listed[1].attempts, 1);
+    assert_eq!(listed[1].last_error.as_deref(), Some("network"));
+    assert!(listed.iter().all(|i| i.bytes > 0));
+
+    let columns = |table: &str| -> Vec<String> {
+        app.inbox()
+            .store()
+            .read(|c| {
+                let mut stmt =
+                    c.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+                Ok(stmt
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        columns("outbox"),
+        ["id", "sealed"],
+        "an opaque id and one sealed blob"
+    );
+    assert!(
+        columns("outbox_v3").is_empty(),
+        "the clear-metadata table is gone"
+    );
+
+    // Nothing of the metadata is readable in the file: the network id appears in no outbox row.
+    let rows: Vec<Vec<u8>> = app
+        .inbox()
+        .store()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT sealed FROM outbox")?;
+            Ok(stmt
+                .query_map([], |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .unwrap();
+    let needle = net.profile.network_id.as_bytes();
+    assert!(
+        rows.iter()
+            .all(|r| !r.windows(needle.len()).any(|w| w == needle)),
+        "no network id in clear"
+    );
+    assert!(
+        rows.iter().all(|r| r.len() == rows[0].len()),
+        "one size bucket"
+    );
+
+    // And they still send, to the network's hub.
+    install(&app, &net, &net.profile.network_id, &hub.url());
+    let outcome = app.sync(Utc::now()).unwrap();
+    assert!(outcome.ok(), "{:?}", outcome.failures().collect::<Vec<_>>());
+    assert_eq!(outcome.reports_sent(), 2);
+    assert!(app.inbox().outbox().unwrap().is_empty());
+    let mut at_hub = reports_at_hub(&hub.url(), &net.dispatchers[0]);
+    at_hub.sort();
+    assert_eq!(at_hub, ["old-record-1", "old-record-2"]);
+}

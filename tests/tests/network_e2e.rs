@@ -12,9 +12,7 @@ use silbato_core::inbox::{IngestOutcome, Relevance};
 use silbato_core::keys::{KdfParams, Passphrase};
 use silbato_core::protocol::{self, PushProvider};
 use silbato_core::rights::{SearchOptions, sign_pack};
-use silbato_core::sync::{
-    DocOutcome, HubClient, SyncConfig, queue_sighting_report, subscription_for,
-};
+use silbato_core::sync::{DocOutcome, HubClient, SyncConfig, queue_sighting_report};
 use silbato_core::vault::{Activity, Agency, Confidence, Sighting, Vault, VaultConfig};
 use silbato_e2e::{
     ByteCounter, Device, FaultProxy, Faults, PushReceiver, Server, TestNetwork, alert_builder,
@@ -83,7 +81,7 @@ fn three_journeys_end_to_end() {
     s.place = Some("Home Depot, 47th St".into());
     s.officer_count = Some(8);
     let record = vault.log(s, &[], None).unwrap();
-    queue_sighting_report(&vault, patroller.inbox(), &record.id, "chi", Utc::now()).unwrap();
+    queue_sighting_report(&vault, &patroller.inbox(), &record.id, "chi", Utc::now()).unwrap();
     let report = patroller.sync_with(SyncConfig::new(&hub.url()), Utc::now());
     assert!(report.ok(), "{:?}", report.failures);
     assert_eq!(report.reports_sent, 1);
@@ -117,14 +115,27 @@ fn three_journeys_end_to_end() {
         .unwrap();
     far.inbox().follow_region("US-CA-LA").unwrap();
     for (device, name) in [(&near, "near"), (&far, "far")] {
-        let sub = subscription_for(
-            device.inbox(),
-            PushProvider::Webpush,
-            &receiver.endpoint(name),
-            &[],
-        )
-        .unwrap();
-        client.subscribe(&sub).unwrap();
+        // Signed by the device's subscription key; it counts once the device echoes the hub's
+        // confirmation push, which the next sync does.
+        device
+            .app
+            .subscribe_push(
+                PushProvider::Webpush,
+                &receiver.endpoint(name),
+                &[],
+                Some(&hub.url()),
+            )
+            .unwrap();
+        let confirmation = wait_for_push(&receiver, name, 1);
+        assert!(matches!(
+            device
+                .inbox()
+                .ingest_push(&confirmation, "en", Utc::now())
+                .unwrap(),
+            PushOutcome::SyncNeeded
+        ));
+        let confirmed = device.sync_with(SyncConfig::new(&hub.url()), Utc::now());
+        assert!(confirmed.failures.is_empty(), "{:?}", confirmed.failures);
     }
 
     // Two dispatchers sign an "observed" alert; one signature alone is refused by the hub too.
@@ -138,15 +149,17 @@ fn three_journeys_end_to_end() {
     assert_eq!(posted.fanout, 1, "only the Chicago subscription matches");
     assert!(hub.wait_fanout_idle(Duration::from_secs(10)));
 
+    // After its confirmation push, the alert.
     let pushes = receiver.for_device("near");
-    assert_eq!(pushes.len(), 1);
-    assert!(
-        receiver.for_device("far").is_empty(),
-        "a device far away gets nothing"
+    assert_eq!(pushes.len(), 2);
+    assert_eq!(
+        receiver.for_device("far").len(),
+        1,
+        "a device far away gets nothing but its confirmation"
     );
     match near
         .inbox()
-        .ingest_push(&pushes[0], "en", Utc::now())
+        .ingest_push(&pushes[1], "en", Utc::now())
         .unwrap()
     {
         PushOutcome::Alert {
@@ -438,4 +451,20 @@ fn hostile_hub_responses_are_refused_and_change_nothing() {
     // Nothing listening: a typed, retryable failure.
     let r = device.sync_with(fast("http://127.0.0.1:9"), Utc::now());
     assert!(r.failures.iter().all(|f| f.retryable));
+}
+
+/// The first `n` pushes the receiver got for `device`, waiting up to 10 s for them.
+fn wait_for_push(receiver: &PushReceiver, device: &str, n: usize) -> Vec<u8> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = receiver.for_device(device);
+        if got.len() >= n {
+            return got[n - 1].clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no push {n} for {device}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -39,6 +39,13 @@ fn resident_reads_a_card_offline_then_receives_an_update() {
     let key = SigningKey::generate().unwrap();
     let file = sign_pack(&payload, &key).unwrap();
     lib.add_publisher(&key.public_key(), "Silbato").unwrap();
+    // Only the bundled pack's owner replaces it: the user confirmed this key for its id.
+    lib.confirm_pack_owner(
+        &key.public_key(),
+        &payload.pack_id,
+        &key.public_key().fingerprint(),
+    )
+    .unwrap();
     let installed = lib.install_pack(&file).unwrap();
     assert_eq!(installed.previous_version, Some(bundled_version));
 

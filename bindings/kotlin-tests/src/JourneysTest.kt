@@ -379,6 +379,11 @@ fun vaultJourney() {
             assertTrue(ms < 60_000uL) { "wipe took $ms ms" }
             assertEq(1, store.calls("destroy", VAULT_LABEL), "vault key destroyed in the key store")
             assertTrue(VAULT_LABEL !in store.labels()) { "vault key still in the key store" }
+            // The panic wipe is the whole identity (issue 12 item 10): the inbox key too; a new
+            // one is made and wrapped for the empty inbox that takes its place.
+            assertTrue(store.calls("destroy", INBOX_LABEL) >= 1) { "inbox key not destroyed in the key store" }
+            assertEq(2, store.calls("wrap", INBOX_LABEL), "a new inbox key wrapped after the wipe")
+            assertTrue(s.inbox().networks().isEmpty()) { "a network survived the wipe" }
             assertEq(VaultState.NOT_INITIALIZED, vault.state(), "state after wipe")
             assertTrue(dir.walkTopDown().none { it.name.startsWith("vault.db") }) { "vault.db left behind" }
             assertTrue(s.rights().search("policia", "es", 3u).isNotEmpty()) { "rights gone after wipe" }
@@ -387,7 +392,7 @@ fun vaultJourney() {
     check("vault: reopening the data directory unwraps the inbox key with the Kotlin key store") {
         Silbato.open(dir.path, fastConfig, store).use { s ->
             assertTrue(store.calls("unwrap", INBOX_LABEL) >= 1) { "inbox key never unwrapped" }
-            assertEq(1, store.calls("wrap", INBOX_LABEL), "inbox key wrapped again")
+            assertEq(2, store.calls("wrap", INBOX_LABEL), "inbox key wrapped again on reopen")
             assertEq(VaultState.NOT_INITIALIZED, s.vault().state(), "state after reopen")
             assertEq(32, s.inbox().pushPublicKey().size, "push key")
         }

@@ -530,7 +530,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_add_place() != 52393:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_alert() != 9358:
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_alert() != 29659:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_confirm_network() != 37363:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -550,13 +550,19 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr() != 35074:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read() != 25406:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_read() != 6004:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_network_alert() != 23930:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_networks() != 14640:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_places() != 58887:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key() != 7976:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() != 37878:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_place() != 43253:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -567,6 +573,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_unfollow_region() != 23426:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_unread_count() != 339:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push() != 61037:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_keystore_wrap() != 20047:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -694,9 +702,15 @@ _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_install_network.restype
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr.restype = ctypes.c_uint16
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read.argtypes = (
+)
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read.restype = ctypes.c_uint16
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_read.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_read.restype = ctypes.c_uint16
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_network_alert.argtypes = (
+)
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_network_alert.restype = ctypes.c_uint16
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_networks.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_networks.restype = ctypes.c_uint16
@@ -706,6 +720,9 @@ _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_places.restype = ctypes
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network.argtypes = (
+)
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network.restype = ctypes.c_uint16
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_place.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_place.restype = ctypes.c_uint16
@@ -721,6 +738,9 @@ _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_unfollow_region.restype
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_unread_count.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_unread_count.restype = ctypes.c_uint16
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push.argtypes = (
+)
+_UniffiLib.uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push.restype = ctypes.c_uint16
 _UniffiLib.uniffi_silbato_ffi_checksum_method_keystore_wrap.argtypes = (
 )
 _UniffiLib.uniffi_silbato_ffi_checksum_method_keystore_wrap.restype = ctypes.c_uint16
@@ -893,12 +913,27 @@ _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_install_network_qr.argtypes =
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_install_network_qr.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read.restype = None
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_read.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_read.restype = None
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_network_alert.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_network_alert.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_networks.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -914,6 +949,12 @@ _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_push_public_key.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_push_public_key.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_remove_network.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_remove_network.restype = None
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_remove_place.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -946,6 +987,12 @@ _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unread_count.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unread_count.restype = ctypes.c_uint64
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_silbato_ffi_fn_method_keystore_wrap.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1511,6 +1558,8 @@ class AlertStatus(enum.Enum):
     
     RETRACTED = 3
     
+    WITHDRAWN = 4
+    
 
 
 class _UniffiFfiConverterTypeAlertStatus(_UniffiConverterRustBuffer):
@@ -1525,6 +1574,8 @@ class _UniffiFfiConverterTypeAlertStatus(_UniffiConverterRustBuffer):
             return AlertStatus.SUPERSEDED
         if variant == 4:
             return AlertStatus.RETRACTED
+        if variant == 5:
+            return AlertStatus.WITHDRAWN
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -1536,6 +1587,8 @@ class _UniffiFfiConverterTypeAlertStatus(_UniffiConverterRustBuffer):
         if value == AlertStatus.SUPERSEDED:
             return
         if value == AlertStatus.RETRACTED:
+            return
+        if value == AlertStatus.WITHDRAWN:
             return
         raise ValueError(value)
 
@@ -1549,6 +1602,8 @@ class _UniffiFfiConverterTypeAlertStatus(_UniffiConverterRustBuffer):
             buf.write_i32(3)
         if value == AlertStatus.RETRACTED:
             buf.write_i32(4)
+        if value == AlertStatus.WITHDRAWN:
+            buf.write_i32(5)
 
 
 
@@ -1743,8 +1798,9 @@ class AlertItem:
     """
     An alert in the reader's language.
 """
-    def __init__(self, *, id:str, network_name:str, headline:str, description:typing.Optional[str], instruction:typing.Optional[str], hotline:typing.Optional[str], category:Category, severity:Severity, certainty:Certainty, all_clear:bool, status:AlertStatus, relevance:Relevance, sent_ms:int, expires_ms:int, read:bool, signed_by:typing.List[str]):
+    def __init__(self, *, id:str, network_id:str, network_name:str, headline:str, description:typing.Optional[str], instruction:typing.Optional[str], hotline:typing.Optional[str], category:Category, severity:Severity, certainty:Certainty, all_clear:bool, status:AlertStatus, relevance:Relevance, sent_ms:int, expires_ms:int, read:bool, signed_by:typing.List[str]):
         self.id = id
+        self.network_id = network_id
         self.network_name = network_name
         self.headline = headline
         self.description = description
@@ -1765,9 +1821,11 @@ class AlertItem:
 
     
     def __str__(self):
-        return "AlertItem(id={}, network_name={}, headline={}, description={}, instruction={}, hotline={}, category={}, severity={}, certainty={}, all_clear={}, status={}, relevance={}, sent_ms={}, expires_ms={}, read={}, signed_by={})".format(self.id, self.network_name, self.headline, self.description, self.instruction, self.hotline, self.category, self.severity, self.certainty, self.all_clear, self.status, self.relevance, self.sent_ms, self.expires_ms, self.read, self.signed_by)
+        return "AlertItem(id={}, network_id={}, network_name={}, headline={}, description={}, instruction={}, hotline={}, category={}, severity={}, certainty={}, all_clear={}, status={}, relevance={}, sent_ms={}, expires_ms={}, read={}, signed_by={})".format(self.id, self.network_id, self.network_name, self.headline, self.description, self.instruction, self.hotline, self.category, self.severity, self.certainty, self.all_clear, self.status, self.relevance, self.sent_ms, self.expires_ms, self.read, self.signed_by)
     def __eq__(self, other):
         if self.id != other.id:
+            return False
+        if self.network_id != other.network_id:
             return False
         if self.network_name != other.network_name:
             return False
@@ -1806,6 +1864,7 @@ class _UniffiFfiConverterTypeAlertItem(_UniffiConverterRustBuffer):
     def read(buf):
         return AlertItem(
             id=_UniffiFfiConverterString.read(buf),
+            network_id=_UniffiFfiConverterString.read(buf),
             network_name=_UniffiFfiConverterString.read(buf),
             headline=_UniffiFfiConverterString.read(buf),
             description=_UniffiFfiConverterOptionalString.read(buf),
@@ -1826,6 +1885,7 @@ class _UniffiFfiConverterTypeAlertItem(_UniffiConverterRustBuffer):
     @staticmethod
     def check_lower(value):
         _UniffiFfiConverterString.check_lower(value.id)
+        _UniffiFfiConverterString.check_lower(value.network_id)
         _UniffiFfiConverterString.check_lower(value.network_name)
         _UniffiFfiConverterString.check_lower(value.headline)
         _UniffiFfiConverterOptionalString.check_lower(value.description)
@@ -1845,6 +1905,7 @@ class _UniffiFfiConverterTypeAlertItem(_UniffiConverterRustBuffer):
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterString.write(value.id, buf)
+        _UniffiFfiConverterString.write(value.network_id, buf)
         _UniffiFfiConverterString.write(value.network_name, buf)
         _UniffiFfiConverterString.write(value.headline, buf)
         _UniffiFfiConverterOptionalString.write(value.description, buf)
@@ -4089,6 +4150,10 @@ class AlertInboxProtocol(typing.Protocol):
     def add_place(self, label: str,latitude: float,longitude: float,radius_m: float) -> PlaceItem:
         raise NotImplementedError
     def alert(self, id: str,lang: str) -> AlertItem:
+        """
+        One alert; `inbox.ambiguous_alert` when several networks have this id (then
+        [`AlertInbox::network_alert`]).
+"""
         raise NotImplementedError
     def confirm_network(self, id: str,fingerprint: str) -> None:
         raise NotImplementedError
@@ -4117,7 +4182,14 @@ class AlertInboxProtocol(typing.Protocol):
         Installs from the text of a QR code.
 """
         raise NotImplementedError
+    def mark_network_alert_read(self, network_id: str,id: str) -> None:
+        raise NotImplementedError
     def mark_read(self, id: str) -> None:
+        raise NotImplementedError
+    def network_alert(self, network_id: str,id: str,lang: str) -> AlertItem:
+        """
+        One alert of one network: an alert is identified by (network, id).
+"""
         raise NotImplementedError
     def networks(self, ) -> typing.List[NetworkItem]:
         raise NotImplementedError
@@ -4126,6 +4198,11 @@ class AlertInboxProtocol(typing.Protocol):
     def push_public_key(self, ) -> bytes:
         """
         The device's push public key (32 bytes): what a hub subscription carries.
+"""
+        raise NotImplementedError
+    def remove_network(self, id: str) -> None:
+        """
+        Removes a network with its alerts and queued reports.
 """
         raise NotImplementedError
     def remove_place(self, id: str) -> None:
@@ -4141,6 +4218,12 @@ class AlertInboxProtocol(typing.Protocol):
     def unfollow_region(self, code: str) -> None:
         raise NotImplementedError
     def unread_count(self, ) -> int:
+        raise NotImplementedError
+    def unsubscribe_push(self, hub_url: typing.Optional[str]) -> typing.List[str]:
+        """
+        Deletes this device's push subscription at a hub — or at every hub it was registered
+        with — signed by the device's subscription key. Returns the hubs it was deleted at.
+"""
         raise NotImplementedError
 
 class AlertInbox(AlertInboxProtocol):
@@ -4213,6 +4296,10 @@ class AlertInbox(AlertInboxProtocol):
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
     def alert(self, id: str,lang: str) -> AlertItem:
+        """
+        One alert; `inbox.ambiguous_alert` when several networks have this id (then
+        [`AlertInbox::network_alert`]).
+"""
         
         _UniffiFfiConverterString.check_lower(id)
 
@@ -4383,6 +4470,24 @@ class AlertInbox(AlertInboxProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def mark_network_alert_read(self, network_id: str,id: str) -> None:
+        
+        _UniffiFfiConverterString.check_lower(network_id)
+
+        _UniffiFfiConverterString.check_lower(id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(network_id),
+            _UniffiFfiConverterString.lower(id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSilbatoError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def mark_read(self, id: str) -> None:
         
         _UniffiFfiConverterString.check_lower(id)
@@ -4395,6 +4500,30 @@ class AlertInbox(AlertInboxProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_read,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def network_alert(self, network_id: str,id: str,lang: str) -> AlertItem:
+        """
+        One alert of one network: an alert is identified by (network, id).
+"""
+        
+        _UniffiFfiConverterString.check_lower(network_id)
+
+        _UniffiFfiConverterString.check_lower(id)
+
+        _UniffiFfiConverterString.check_lower(lang)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(network_id),
+            _UniffiFfiConverterString.lower(id),
+            _UniffiFfiConverterString.lower(lang),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeAlertItem.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSilbatoError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_network_alert,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -4434,6 +4563,24 @@ class AlertInbox(AlertInboxProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_push_public_key,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def remove_network(self, id: str) -> None:
+        """
+        Removes a network with its alerts and queued reports.
+"""
+        
+        _UniffiFfiConverterString.check_lower(id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSilbatoError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_remove_network,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -4519,6 +4666,25 @@ class AlertInbox(AlertInboxProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unread_count,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def unsubscribe_push(self, hub_url: typing.Optional[str]) -> typing.List[str]:
+        """
+        Deletes this device's push subscription at a hub — or at every hub it was registered
+        with — signed by the device's subscription key. Returns the hubs it was deleted at.
+"""
+        
+        _UniffiFfiConverterOptionalString.check_lower(hub_url)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalString.lower(hub_url),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSilbatoError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)

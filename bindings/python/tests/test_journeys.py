@@ -241,6 +241,28 @@ def test_inbox_install_ingest_duplicate_saved_place_and_tampering(core, fixtures
     assert [a.id for a in inbox.active("en", 10)] == ["observed-1"]
 
 
+def test_alerts_are_identified_by_network_and_a_network_can_be_removed(core, fixtures):
+    """Issue 12 items 2 and 4 through the FFI: (network, id) lookups, and `remove_network`."""
+    inbox = core.inbox()
+    inbox.install_network(fixtures.profile, fixtures.fingerprint)
+    assert inbox.ingest_alert(fixtures.alert_observed) == sf.IngestResult.ACCEPTED(id="observed-1")
+    item = inbox.network_alert("chi", "observed-1", "en")
+    assert item.network_id == "chi" and item.id == "observed-1"
+    with pytest.raises(sf.SilbatoError.NotFound):
+        inbox.network_alert("elsewhere", "observed-1", "en")
+    inbox.mark_network_alert_read("chi", "observed-1")
+    assert inbox.unread_count() == 0
+
+    inbox.remove_network("chi")
+    assert inbox.networks() == []
+    assert inbox.active("en", 10) == []
+    with pytest.raises(sf.SilbatoError.NotFound):
+        inbox.network_alert("chi", "observed-1", "en")
+    # Nothing subscribed: there is nothing to delete at any hub, and no request is made.
+    with pytest.raises(sf.SilbatoError):
+        inbox.unsubscribe_push(None)
+
+
 def test_inbox_refuses_alerts_before_a_network_is_installed(core, fixtures):
     r = core.inbox().ingest_alert(fixtures.alert_observed)
     assert isinstance(r, sf.IngestResult.REJECTED)

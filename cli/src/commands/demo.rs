@@ -60,7 +60,7 @@ const MAX_PUSH_BYTES: usize = 64 * 1024;
 const MAX_LINE_BYTES: u64 = 8 * 1024;
 const MAX_HEADERS: usize = 100;
 /// The hub's configuration, written beside the profile; paths are relative to its directory.
-const HUB_TOML: &str = "listen = \"127.0.0.1:0\"\ndata_dir = \"hub\"\nnetwork_profile = \"profile.json\"\n\n[push]\nwebpush = true\ntimeout_secs = 5\n";
+const HUB_TOML: &str = "listen = \"127.0.0.1:0\"\ndata_dir = \"hub\"\nnetwork_profile = \"profile.json\"\n\n[push]\nwebpush = true\ntimeout_secs = 5\n\n[egress]\nallow_private_endpoints = true\n";
 
 /// Pushes received, as (device, body): the device is the last segment of `/push/<device>`.
 type Pushes = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -306,6 +306,14 @@ impl PushReceiver {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    /// Forgets what arrived so far (the confirmations), so what follows counts only alerts.
+    fn clear(&self) {
+        self.pushes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 
     /// Waits until at least `count` pushes arrived, or `timeout`.
@@ -581,14 +589,37 @@ fn run(n: &mut Narrator<'_>, tmp: &Path) -> Result<(), String> {
     let (_, far) = device(&far_dir, profile_bytes, &profile.fingerprint())?;
     far.add_place("Home", 34.05, -118.24, 300.0).map_err(e)?;
     far.follow_region("US-CA-LA").map_err(e)?;
+    // Each subscription is signed by the phone's subscription key and counts once the phone
+    // echoes the challenge of the hub's confirmation push (protocol v1, "Push subscriptions").
     for (inbox, name) in [(&near, "near"), (&far, "far")] {
+        let endpoint = pushes.endpoint(name);
+        let key = inbox.push_signing_key().map_err(e)?;
         client
-            .subscribe(
-                &subscription_for(inbox, PushProvider::Webpush, &pushes.endpoint(name), &[])
-                    .map_err(e)?,
+            .subscribe_signed(
+                &subscription_for(inbox, PushProvider::Webpush, &endpoint, &[]).map_err(e)?,
+                &key,
+                Utc::now(),
             )
             .map_err(e)?;
+        let before = pushes.received().len() as u64;
+        pushes.wait_for(before + 1, FANOUT_WAIT);
+        let (_, confirmation) = pushes
+            .received()
+            .into_iter()
+            .rfind(|(device, _)| device == name)
+            .ok_or("the hub sent no confirmation push")?;
+        inbox
+            .ingest_push(&confirmation, "en", Utc::now())
+            .map_err(e)?;
+        for challenge in inbox.pending_push_challenges(Utc::now()).map_err(e)? {
+            client
+                .confirm_push(&endpoint, &challenge, &key, Utc::now())
+                .map_err(e)?;
+            inbox.forget_push_challenge(&challenge).map_err(e)?;
+        }
     }
+    n.say("Both phones confirm their push subscriptions by echoing the hub's confirmation push.");
+    pushes.clear();
 
     let one = alert.sign(&[&ana.signing]).map_err(e)?;
     match client.publish_alert(&one) {

@@ -14,7 +14,7 @@ use silbato_core::crypto::PublicKey;
 use silbato_core::envelope::{Envelope, add_signature};
 use silbato_core::inbox::alert::{
     ALERT_KIND, Alert, AlertDraft, AlertText, Category, Certainty, Cosigned, MAX_ALERT_ENVELOPE,
-    MsgType, Severity, Urgency, cosign, sign_alert,
+    MAX_LIFETIME, MsgType, PolicyStatus, Severity, Urgency, cosign, policy_status, sign_alert,
 };
 use silbato_core::inbox::geo::{Circle, Point};
 use silbato_core::inbox::push::{MAX_PUSH_BYTES, seal_for_device, wake_payload};
@@ -22,7 +22,7 @@ use silbato_core::inbox::{AlertView, Inbox, IngestOutcome};
 use silbato_core::keys::FileKeyStore;
 use silbato_core::network::{
     AlertPolicy, MAX_PROFILE_BYTES, NETWORK_KIND, NetworkProfile, ProfileDraft, decode_qr,
-    encode_qr,
+    open_profile, qr_text,
 };
 use silbato_core::seal::SealPublicKey;
 
@@ -30,6 +30,12 @@ use super::{Ctx, read_bounded, user_lang};
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// A typed error's message with its stable code, for the rules a script may want to tell apart.
+fn coded(e: impl Into<silbato_core::Error>) -> String {
+    let e: silbato_core::Error = e.into();
+    format!("{e} [{}]", e.code())
 }
 
 pub fn open_inbox(ctx: &Ctx) -> Result<Inbox, String> {
@@ -195,8 +201,22 @@ pub fn network_show(ctx: &Ctx, id: &str) -> Result<(), String> {
 
 pub fn network_qr(ctx: &Ctx, file: &Path) -> Result<(), String> {
     let bytes = read_bounded(file, MAX_PROFILE_BYTES)?;
-    silbato_core::network::open_profile(&bytes).map_err(err)?;
-    ctx.out.line(&encode_qr(&bytes));
+    open_profile(&bytes).map_err(coded)?;
+    // One QR code holds 2,953 bytes; a longer profile is shared as the file itself.
+    let text = qr_text(&bytes).map_err(coded)?;
+    ctx.out.line(&text);
+    Ok(())
+}
+
+/// Removes a network, its alerts and its queued reports from this device.
+pub fn network_remove(ctx: &Ctx, id: &str) -> Result<(), String> {
+    open_inbox(ctx)?.remove_network(id).map_err(coded)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({ "removed": id }));
+    }
+    ctx.out.line(&format!(
+        "Removed network {id}, its alerts and its queued reports."
+    ));
     Ok(())
 }
 
@@ -274,24 +294,24 @@ pub fn network_create(ctx: &Ctx, a: &NetworkCreateArgs) -> Result<(), String> {
         let (k, n) = pair(p)?;
         draft = draft.publisher(key(k)?, n);
     }
-    for (i, d) in a.dispatchers.iter().enumerate() {
+    for d in &a.dispatchers {
         let (k, n) = pair(d)?;
-        let seal_key = a
-            .dispatcher_seal_keys
-            .get(i)
-            .map(|s| {
-                SealPublicKey::parse(s).map_err(|_| "a seal key looks like x25519:...".to_owned())
-            })
-            .transpose()?;
         draft = draft
-            .dispatcher(key(k)?, n, seal_key, now, a.valid_days)
+            .dispatcher(key(k)?, n, None, now, a.valid_days)
             .map_err(|_| "--valid-days is out of range".to_owned())?;
     }
+    // Seal keys go to the dispatchers in order; one more than there are dispatchers is refused.
+    let seal_keys = a
+        .dispatcher_seal_keys
+        .iter()
+        .map(|s| SealPublicKey::parse(s).map_err(|_| "a seal key looks like x25519:...".to_owned()))
+        .collect::<Result<Vec<_>, _>>()?;
+    draft = draft.seal_keys(seal_keys);
     for h in &a.hotlines {
         let (name, number) = pair(h)?;
         draft = draft.hotline(name, number);
     }
-    let profile = draft.policy(policy).build().map_err(err)?;
+    let profile = draft.policy(policy).build().map_err(coded)?;
     let text = serde_json::to_vec_pretty(&profile).map_err(err)?;
     super::organizer::write_new(&a.out, &text, false)?;
     if ctx.out.json {
@@ -316,23 +336,28 @@ pub fn network_sign(
 ) -> Result<(), String> {
     let key = super::organizer::load_key(keyfile)?;
     let bytes = read_bounded(file, MAX_PROFILE_BYTES)?;
-    let signed =
-        if Envelope::parse(&bytes, DocKind::Envelope, NETWORK_KIND, MAX_PROFILE_BYTES).is_ok() {
-            add_signature(
-                &bytes,
-                DocKind::Envelope,
-                NETWORK_KIND,
-                MAX_PROFILE_BYTES,
-                &key,
-            )
-            .map_err(err)?
-        } else {
-            let profile: NetworkProfile =
-                serde_json::from_slice(&bytes).map_err(|_| "not a network profile".to_owned())?;
-            profile.validate().map_err(err)?;
-            let payload = serde_json::to_vec(&profile).map_err(err)?;
-            silbato_core::envelope::seal(NETWORK_KIND, &payload, &[&key]).map_err(err)?
-        };
+    let signed = if let Ok(env) =
+        Envelope::parse(&bytes, DocKind::Envelope, NETWORK_KIND, MAX_PROFILE_BYTES)
+    {
+        // Every rule is checked again before another root key signs it.
+        let profile: NetworkProfile =
+            serde_json::from_slice(&env.payload).map_err(|_| "not a network profile".to_owned())?;
+        profile.validate().map_err(coded)?;
+        add_signature(
+            &bytes,
+            DocKind::Envelope,
+            NETWORK_KIND,
+            MAX_PROFILE_BYTES,
+            &key,
+        )
+        .map_err(err)?
+    } else {
+        let profile: NetworkProfile =
+            serde_json::from_slice(&bytes).map_err(|_| "not a network profile".to_owned())?;
+        profile.validate().map_err(coded)?;
+        let payload = serde_json::to_vec(&profile).map_err(err)?;
+        silbato_core::envelope::seal(NETWORK_KIND, &payload, &[&key]).map_err(err)?
+    };
     let target = out.unwrap_or(file);
     replace_file(target, &signed)?;
     if ctx.out.json {
@@ -461,9 +486,16 @@ pub fn alerts_list(ctx: &Ctx, all: bool, lang: Option<String>) -> Result<(), Str
     Ok(())
 }
 
-pub fn alerts_show(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), String> {
+pub fn alerts_show(
+    ctx: &Ctx,
+    id: &str,
+    network: Option<&str>,
+    lang: Option<String>,
+) -> Result<(), String> {
     let inbox = open_inbox(ctx)?;
-    let a = inbox.alert(id, &user_lang(lang), Utc::now()).map_err(err)?;
+    let a = inbox
+        .alert_in(network, id, &user_lang(lang), Utc::now())
+        .map_err(ambiguous)?;
     if ctx.out.json {
         return ctx.out.json(&a);
     }
@@ -487,8 +519,19 @@ pub fn alerts_show(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), Stri
     Ok(())
 }
 
-pub fn alerts_read(ctx: &Ctx, id: &str) -> Result<(), String> {
-    open_inbox(ctx)?.mark_read(id).map_err(err)?;
+/// An alert id several networks use: the message says how to choose.
+fn ambiguous(e: silbato_core::Error) -> String {
+    if e.code() == "inbox.ambiguous_alert" {
+        format!("{} [{}]; add --network ID", e, e.code())
+    } else {
+        err(e)
+    }
+}
+
+pub fn alerts_read(ctx: &Ctx, id: &str, network: Option<&str>) -> Result<(), String> {
+    open_inbox(ctx)?
+        .mark_read_in(network, id)
+        .map_err(ambiguous)?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({ "read": id }));
     }
@@ -540,6 +583,10 @@ pub struct AlertNewArgs {
     /// The id of an alert this one updates or cancels; repeatable.
     #[arg(long = "ref", value_name = "ID")]
     references: Vec<String>,
+    /// The alert file this one updates or cancels (its id is referenced and its expiry read);
+    /// repeatable.
+    #[arg(long = "ref-file", value_name = "FILE")]
+    reference_files: Vec<PathBuf>,
     #[arg(long, value_parser = enum_parser::<Category>, default_value = "raid")]
     category: Category,
     #[arg(long, value_parser = enum_parser::<Severity>, default_value = "severe")]
@@ -548,9 +595,12 @@ pub struct AlertNewArgs {
     urgency: Urgency,
     #[arg(long, value_parser = enum_parser::<Certainty>)]
     certainty: Certainty,
-    /// How long it stays in force: 30m, 2h, 1d.
-    #[arg(long, default_value = "2h")]
-    expires: String,
+    /// How long it stays in force: 30m, 2h, 1d. Default 2h; for an update or cancel, at least
+    /// until the latest expiry of the alerts it replaces that can be read (from --ref-file, or
+    /// this device's inbox), so the retraction is served as long as what it retracts (at most
+    /// 30 days).
+    #[arg(long)]
+    expires: Option<String>,
     /// Language of --headline, --description and --instruction.
     #[arg(long, default_value = "en")]
     lang: String,
@@ -574,11 +624,111 @@ pub struct AlertNewArgs {
     regions: Vec<String>,
     #[arg(long)]
     hotline: Option<String>,
-    /// A dispatcher key file; repeat for a second signature (two-person rule).
+    /// A dispatcher key file; repeat for a second signature (two-person rule). The same key
+    /// twice is refused: it counts once.
     #[arg(long = "sign", value_name = "KEYFILE", required = true)]
     sign: Vec<PathBuf>,
+    /// The network's profile (signed or not), to say whether its policy is met; default: the
+    /// installed network of this device.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+}
+
+/// The profile of `network` to check a policy against: `--profile FILE` (signed or unsigned),
+/// else the network installed in this device's inbox, else none.
+fn network_profile(
+    ctx: &Ctx,
+    network: &str,
+    file: Option<&Path>,
+) -> Result<Option<NetworkProfile>, String> {
+    if let Some(f) = file {
+        let bytes = read_bounded(f, MAX_PROFILE_BYTES)?;
+        let profile = match open_profile(&bytes) {
+            Ok((p, _)) => p,
+            Err(_) => {
+                let p: NetworkProfile = serde_json::from_slice(&bytes)
+                    .map_err(|_| "--profile is not a network profile".to_owned())?;
+                p.validate().map_err(coded)?;
+                p
+            }
+        };
+        if profile.network_id != network {
+            return Err("--profile is the profile of another network".into());
+        }
+        return Ok(Some(profile));
+    }
+    // A dispatcher's machine may have no inbox: never create one just to look.
+    if !ctx
+        .data_dir()?
+        .join(silbato_core::inbox::INBOX_DB)
+        .is_file()
+    {
+        return Ok(None);
+    }
+    Ok(open_inbox(ctx)?.network(network).ok())
+}
+
+fn print_policy(ctx: &Ctx, status: Option<&PolicyStatus>) {
+    match status {
+        Some(s) => ctx.out.line(&s.to_string()),
+        None => ctx
+            .out
+            .line("Policy not checked: this network is not installed here (pass --profile FILE)."),
+    }
+}
+
+/// An alert file's payload: a signed envelope (its signatures must verify) or unsigned JSON.
+fn read_alert_file(path: &Path) -> Result<Alert, String> {
+    let bytes = read_bounded(path, MAX_ALERT_ENVELOPE)?;
+    let payload = match Envelope::parse(&bytes, DocKind::Envelope, ALERT_KIND, MAX_ALERT_ENVELOPE) {
+        Ok(env) => {
+            env.verify_self_consistent(DocKind::Envelope)
+                .map_err(|_| "a signature on the referenced alert does not verify".to_owned())?;
+            env.payload
+        }
+        Err(_) => bytes,
+    };
+    serde_json::from_slice(&payload).map_err(|_| "--ref-file is not an alert".to_owned())
+}
+
+/// How long an alert written now stays in force: `--expires`, or 2h; for an update or cancel
+/// without `--expires`, at least until the latest readable expiry of what it replaces (capped
+/// at the 30-day maximum). Also returns the latest such expiry, for a notice.
+fn alert_lifetime(
+    ctx: &Ctx,
+    a: &AlertNewArgs,
+    msg_type: MsgType,
+    references: &[String],
+    ref_expiries: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+) -> Result<(Duration, Option<DateTime<Utc>>), String> {
+    let mut latest = ref_expiries.iter().copied().max();
+    if msg_type != MsgType::Alert
+        && ctx
+            .data_dir()?
+            .join(silbato_core::inbox::INBOX_DB)
+            .is_file()
+    {
+        let inbox = open_inbox(ctx)?;
+        for r in references {
+            if let Ok(v) = inbox.alert_in(Some(&a.network), r, "en", now) {
+                latest = latest.max(Some(v.expires));
+            }
+        }
+    }
+    let lifetime = match &a.expires {
+        Some(text) => parse_duration(text)?,
+        None => {
+            let base = Duration::hours(2);
+            match latest {
+                Some(t) if msg_type != MsgType::Alert => base.max(t - now).min(MAX_LIFETIME),
+                _ => base,
+            }
+        }
+    };
+    Ok((lifetime, latest))
 }
 
 fn enum_parser<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, String> {
@@ -600,15 +750,29 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
         MsgTypeArg::Update => MsgType::Update,
         MsgTypeArg::Cancel => MsgType::Cancel,
     };
+    let now = Utc::now();
+    let mut references = a.references.clone();
+    let mut ref_expiries = Vec::new();
+    for f in &a.reference_files {
+        let original = read_alert_file(f)?;
+        if original.network != a.network {
+            return Err("--ref-file is an alert of another network".into());
+        }
+        if !references.contains(&original.id) {
+            references.push(original.id.clone());
+        }
+        ref_expiries.push(original.expires);
+    }
+    let (lifetime, latest) = alert_lifetime(ctx, a, msg_type, &references, &ref_expiries, now)?;
     let mut draft = AlertDraft::new(
         &a.network,
         msg_type,
         (a.category, a.severity, a.urgency, a.certainty),
-        Utc::now(),
-        parse_duration(&a.expires)?,
+        now,
+        lifetime,
     )
     .map_err(|_| "--expires is out of range".to_owned())?
-    .references(&a.references)
+    .references(&references)
     .text(
         &a.lang,
         AlertText {
@@ -663,12 +827,20 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
         .map(|k| super::organizer::load_key(k))
         .collect::<Result<Vec<_>, _>>()?;
     let refs: Vec<_> = keys.iter().collect();
-    let bytes = sign_alert(&alert, &refs).map_err(err)?;
+    // The same key twice counts once: refused, so nobody believes a second person signed.
+    let bytes = sign_alert(&alert, &refs).map_err(coded)?;
+    let profile = network_profile(ctx, &a.network, a.profile.as_deref())?;
+    let signers: Vec<PublicKey> = keys.iter().map(|k| k.public_key()).collect();
+    let status = profile.as_ref().map(|p| policy_status(p, &alert, &signers));
     super::organizer::write_new(&a.out, &bytes, false)?;
     if ctx.out.json {
-        return ctx
-            .out
-            .json(&serde_json::json!({ "id": alert.id, "out": a.out, "signatures": keys.len() }));
+        return ctx.out.json(&serde_json::json!({
+            "id": alert.id,
+            "out": a.out,
+            "signatures": keys.len(),
+            "expires": alert.expires,
+            "policy": status,
+        }));
     }
     ctx.out.line(&format!(
         "Wrote alert {} to {} with {} signature(s).",
@@ -676,6 +848,14 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
         a.out.display(),
         keys.len()
     ));
+    if let Some(t) = latest
+        && alert.expires < t
+    {
+        ctx.out.line(
+            "Note: it expires before an alert it replaces; once it expires, devices that have not synced may still show that alert.",
+        );
+    }
+    print_policy(ctx, status.as_ref());
     Ok(())
 }
 
@@ -687,22 +867,46 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// The second dispatcher adds their signature to an alert file, after seeing what it says and
 /// checking the signatures already on it.
-pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> {
+pub fn alert_sign(
+    ctx: &Ctx,
+    file: &Path,
+    keyfile: &Path,
+    profile: Option<&Path>,
+) -> Result<(), String> {
     let key = super::organizer::load_key(keyfile)?;
     let bytes = read_bounded(file, MAX_ALERT_ENVELOPE)?;
     let Cosigned {
         alert,
         envelope: signed,
         signatures: count,
+        signers,
+        already_signed,
     } = cosign(&bytes, &key).map_err(|e| match e {
         silbato_core::proto::Error::BadSignature { .. } => {
             "a signature already on this alert does not verify; do not sign it".to_owned()
         }
         other => err(other),
     })?;
+    let profile = network_profile(ctx, &alert.network, profile)?;
+    let status = profile.as_ref().map(|p| policy_status(p, &alert, &signers));
+    if already_signed {
+        // Nothing to write: the file stays as it was.
+        if ctx.out.json {
+            ctx.out.json(&serde_json::json!({
+                "out": file, "id": alert.id, "already_signed": true,
+                "signatures": count, "policy": status,
+            }))?;
+        } else {
+            print_policy(ctx, status.as_ref());
+        }
+        return Err(coded(silbato_core::inbox::alert::AlertError::AlreadySigned));
+    }
     replace_file(file, &signed)?;
     if ctx.out.json {
-        return ctx.out.json(&serde_json::json!({ "out": file, "id": alert.id, "signed_by": key.public_key().to_string() }));
+        return ctx.out.json(&serde_json::json!({
+            "out": file, "id": alert.id, "signed_by": key.public_key().to_string(),
+            "already_signed": false, "signatures": count, "policy": status,
+        }));
     }
     let headline = alert
         .text("en")
@@ -719,10 +923,27 @@ pub fn alert_sign(ctx: &Ctx, file: &Path, keyfile: &Path) -> Result<(), String> 
         count,
         key.public_key().fingerprint()
     ));
+    print_policy(ctx, status.as_ref());
     Ok(())
 }
 
 // ---- push ----
+
+pub fn push_unsubscribe(ctx: &Ctx, hub: Option<&str>) -> Result<(), String> {
+    let app = ctx.app()?;
+    let done = app.unsubscribe_push(hub).map_err(err)?;
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "unsubscribed_hubs": done.len() }));
+    }
+    ctx.out.line(&format!(
+        "Unsubscribed: this device gets no more pushes from {} hub{}.",
+        done.len(),
+        if done.len() == 1 { "" } else { "s" }
+    ));
+    Ok(())
+}
 
 pub fn push_key(ctx: &Ctx) -> Result<(), String> {
     let key = open_inbox(ctx)?.push_public_key().map_err(err)?;

@@ -40,7 +40,44 @@ pub fn keys_generate(ctx: &Ctx, out_path: &Path) -> Result<(), String> {
 }
 
 pub fn keys_public(ctx: &Ctx, file: &Path) -> Result<(), String> {
-    print_public(ctx, &load_key(file)?.public_key())
+    let e = match load_key(file) {
+        Ok(key) => return print_public(ctx, &key.public_key()),
+        Err(e) => e,
+    };
+    let not_a_key = || {
+        format!(
+            "{}: {} (key files come from `silbato keys generate`, `keys generate-dispatcher` or `keys generate-recipient`)",
+            file.display(),
+            silbato_core::Error::from(silbato_core::crypto::KeyError::NotAKeyFile)
+        )
+    };
+    let bytes = match std::fs::metadata(file) {
+        // Far larger than any key file: not one.
+        Ok(m) if m.len() > MAX_KEY_FILE as u64 => return Err(not_a_key()),
+        Ok(_) => zeroize::Zeroizing::new(read_bounded(file, MAX_KEY_FILE)?),
+        // Cannot be opened: load_key's message says why.
+        Err(_) => return Err(e),
+    };
+    // A recipient's X25519 key file has a public key too.
+    if let Ok(key) = silbato_core::seal::SealSecretKey::from_key_file(&bytes) {
+        let public = key.public_key().to_string();
+        if ctx.out.json {
+            return ctx.out.json(&serde_json::json!({ "public_key": public }));
+        }
+        ctx.out.line(&public);
+        return Ok(());
+    }
+    // A file that says it is a Silbato key but does not read as one is a damaged key file, and
+    // load_key's message says how; anything else is not a key file at all.
+    let claims_a_key = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .is_some_and(|t| t.starts_with("silbato-") && t.contains("key"));
+    if claims_a_key {
+        Err(e)
+    } else {
+        Err(not_a_key())
+    }
 }
 
 fn print_public(ctx: &Ctx, key: &PublicKey) -> Result<(), String> {

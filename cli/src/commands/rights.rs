@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use silbato_core::rights::{MAX_PACK_BYTES, SearchOptions};
+use silbato_core::crypto::PublicKey;
+use silbato_core::proto::network::normalize_fingerprint;
+use silbato_core::rights::{MAX_PACK_BYTES, RightsError, SearchOptions, inspect_pack};
 
 use super::{Ctx, read_bounded, user_lang};
 
@@ -95,13 +97,23 @@ pub fn show(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), String> {
     Ok(())
 }
 
-pub fn search(ctx: &Ctx, query: &str, lang: Option<String>, limit: usize) -> Result<(), String> {
+pub fn search(
+    ctx: &Ctx,
+    query: &str,
+    lang: Option<String>,
+    limit: usize,
+    category: Option<&str>,
+) -> Result<(), String> {
     let lib = ctx.rights()?;
     let opts = SearchOptions {
         lang: lang.map(|l| l.trim().to_ascii_lowercase()),
         limit: limit.min(200),
     };
-    let hits = lib.search(query, &opts).map_err(|e| e.to_string())?;
+    let hits = match category {
+        Some(c) => lib.search_in_category(query, &opts, c),
+        None => lib.search(query, &opts),
+    }
+    .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&hits);
@@ -280,4 +292,55 @@ pub fn languages(ctx: &Ctx) -> Result<(), String> {
         out.line(&format!("{:<4} {}{}", l.code, l.name, state));
     }
     Ok(())
+}
+
+/// `publishers trust KEY --for-pack ID --fingerprint FP`: lets one key replace one pack id (the
+/// bundled pack's included) once the user compared its fingerprint. `KEY` is `ed25519:...`, or a
+/// file holding one, or a pack file it signed (its pack id must be `ID`).
+pub fn publishers_trust(
+    ctx: &Ctx,
+    key: &str,
+    pack_id: &str,
+    fingerprint: &str,
+) -> Result<(), String> {
+    let key = match PublicKey::parse(key.trim()) {
+        Ok(k) => k,
+        Err(_) => key_from_file(Path::new(key), pack_id, fingerprint)?,
+    };
+    ctx.rights()?
+        .confirm_pack_owner(&key, pack_id, fingerprint)
+        .map_err(|e| e.to_string())?;
+    let out = &ctx.out;
+    if out.json {
+        return out.json(&serde_json::json!({
+            "public_key": key.to_string(),
+            "fingerprint": key.fingerprint(),
+            "pack_id": pack_id,
+        }));
+    }
+    out.line(&format!(
+        "Trusting {} to replace the pack {pack_id}",
+        key.fingerprint()
+    ));
+    Ok(())
+}
+
+/// The key in a public-key file, or the signer of a pack file whose fingerprint is `fingerprint`.
+fn key_from_file(file: &Path, pack_id: &str, fingerprint: &str) -> Result<PublicKey, String> {
+    let bytes = read_bounded(file, MAX_PACK_BYTES)?;
+    if let Some(k) = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| PublicKey::parse(t.trim()).ok())
+    {
+        return Ok(k);
+    }
+    let pack = inspect_pack(&bytes).map_err(|e| e.to_string())?;
+    if pack.payload.pack_id != pack_id {
+        return Err(RightsError::PackIdMismatch.to_string());
+    }
+    let wanted = normalize_fingerprint(fingerprint);
+    pack.signers
+        .into_iter()
+        .find(|k| normalize_fingerprint(&k.fingerprint()) == wanted)
+        .ok_or_else(|| RightsError::FingerprintMismatch.to_string())
 }

@@ -19,9 +19,24 @@ fn err(e: impl std::fmt::Display) -> String {
 const NO_HUB: &str =
     "no confirmed network to sync with: install one (`network install`) or pass --hub URL";
 
+/// `--hub URL` for `sync`: a URL no hub client would take is a usage error (exit code 2), found
+/// before anything is opened. The message names the rule, never the URL.
+pub fn check_hub_arg(hub: &str) -> Result<(), String> {
+    silbato_core::sync::check_hub_url(hub)
+        .map(|_| ())
+        .map_err(|e| format!("--hub is not a hub URL: {e} [{}]", e.code()))
+}
+
 fn print_report(ctx: &Ctx, hub: &str, r: &SyncReport) {
     let out = &ctx.out;
-    out.line(&out.bold(&format!("Synced with {hub}")));
+    let heading = if r.all_failed() {
+        format!("Could not sync with {hub}: every step failed")
+    } else if r.ok() {
+        format!("Synced with {hub}")
+    } else {
+        format!("Synced with {hub}, with problems")
+    };
+    out.line(&out.bold(&heading));
     let doc = |d: &silbato_core::sync::DocOutcome| match d {
         silbato_core::sync::DocOutcome::NotModified => "unchanged".to_owned(),
         silbato_core::sync::DocOutcome::Updated { version } => {
@@ -45,9 +60,10 @@ fn print_report(ctx: &Ctx, hub: &str, r: &SyncReport) {
     ));
     for f in &r.failures {
         out.line(&format!(
-            "  ! {}: {}{}",
+            "  ! {}: {} [{}]{}",
             f.step,
             f.error,
+            f.code,
             if f.retryable { " (will retry)" } else { "" }
         ));
     }
@@ -75,7 +91,15 @@ pub fn sync_cmd(ctx: &Ctx, hub: Option<&str>) -> Result<(), String> {
         }
     }
     let failed = outcome.hubs.iter().filter(|h| !h.report.ok()).count();
-    if failed > 0 {
+    if outcome.all_failed() {
+        let mut codes: Vec<&str> = outcome.failures().map(|f| f.code.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        Err(format!(
+            "sync failed: nothing was synced ({})",
+            codes.join(", ")
+        ))
+    } else if failed > 0 {
         Err(format!(
             "sync finished with problems ({failed} hub(s)); what could be applied was applied"
         ))
@@ -246,9 +270,10 @@ pub fn dispatch_reports(ctx: &Ctx, hub: &str, key: &Path, after: &str) -> Result
 
 pub fn alert_publish(ctx: &Ctx, file: &Path, hub: &str) -> Result<(), String> {
     let bytes = read_bounded(file, silbato_core::inbox::alert::MAX_ALERT_ENVELOPE)?;
+    // The hub's reason, by its stable code (expired, wrong network, signatures, regions...).
     let posted = HubClient::new(SyncConfig::new(hub))
         .and_then(|c| c.publish_alert(&bytes))
-        .map_err(err)?;
+        .map_err(|e| format!("{e} [{}]", e.code()))?;
     if ctx.out.json {
         return ctx.out.json(&posted);
     }

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Local, LocalResult, NaiveDateTime, TimeZone, Utc};
 use clap::{Args, ValueEnum};
 use silbato_core::crypto::PublicKey;
 use silbato_core::keys::{KdfParams, Passphrase};
@@ -16,11 +16,12 @@ use silbato_core::seal::{SealPublicKey, SealSecretKey};
 use silbato_core::vault::export::{ExportTarget, verify_export};
 use silbato_core::vault::media::MAX_IMAGE_BYTES;
 use silbato_core::vault::{
-    Activity, Agency, Confidence, Location, RecordView, Sighting, Vault, VaultConfig, VaultState,
-    Vehicle, days_ago,
+    Activity, Agency, Confidence, DamagedInfo, Location, RecordView, Sighting, Vault, VaultConfig,
+    VaultError, VaultState, Vehicle, days_ago,
 };
 use silbato_core::watchlist::{
-    MAX_WATCHLIST_BYTES, WatchHit, WatchlistPayload, Watchlists, entries_from_csv, sign_watchlist,
+    MAX_WATCHLIST_BYTES, WatchHit, WatchlistError, WatchlistPayload, Watchlists, entries_from_csv,
+    sign_watchlist_with,
 };
 
 use super::{Ctx, read_bounded};
@@ -122,8 +123,8 @@ pub struct SightingArgs {
     /// A plate (partial plates welcome, `?` for an unknown character); repeat per vehicle.
     #[arg(long = "plate", value_name = "PLATE")]
     plates: Vec<String>,
-    /// The state of the plate at the same position, e.g. IL.
-    #[arg(long = "plate-state", value_name = "ST")]
+    /// The state of the plate at the same position, e.g. IL (needs --plate).
+    #[arg(long = "plate-state", value_name = "ST", requires = "plates")]
     plate_states: Vec<String>,
     /// Uniforms and equipment.
     #[arg(long)]
@@ -161,6 +162,12 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+const NO_SUCH_LOCAL_TIME: &str = "that local time does not exist in this time zone (the clocks \
+    skipped it for daylight saving time); give the time with its UTC offset, \
+    e.g. 2026-03-08T03:30:00-04:00";
+const TWICE_LOCAL_TIME: &str = "that local time happened twice in this time zone (the clocks went \
+    back for daylight saving time); give the time with its UTC offset, e.g. 2026-11-01T01:30:00-05:00";
+
 fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if t.eq_ignore_ascii_case("now") {
@@ -183,13 +190,15 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(t) {
         return Ok(t.with_timezone(&Utc));
     }
-    NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M")
-        .ok()
-        .and_then(|n| Local.from_local_datetime(&n).single())
-        .map(|l| l.with_timezone(&Utc))
-        .ok_or_else(|| {
-            "times look like 2026-11-21T09:30:00-06:00, \"2026-11-21 09:30\", now, or -15m".into()
-        })
+    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").map_err(|_| {
+        "times look like 2026-11-21T09:30:00-06:00, \"2026-11-21 09:30\", now, or -15m".to_owned()
+    })?;
+    match Local.from_local_datetime(&naive) {
+        LocalResult::Single(l) => Ok(l.with_timezone(&Utc)),
+        // Never pick one: the record would hold a time nobody saw.
+        LocalResult::None => Err(NO_SUCH_LOCAL_TIME.into()),
+        LocalResult::Ambiguous(..) => Err(TWICE_LOCAL_TIME.into()),
+    }
 }
 
 fn read_photos(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
@@ -323,6 +332,9 @@ pub fn unlocked(ctx: &Ctx, pass: &PassArgs) -> Result<Vault, String> {
 
 /// Unlocks `vault` with the passphrase (prompted, or from stdin); the passphrase is dropped here.
 pub fn unlock(vault: &Vault, pass: &PassArgs) -> Result<(), String> {
+    if vault.key_file_missing() {
+        return Err(key_file_missing());
+    }
     if vault.state() == VaultState::NotInitialized {
         return Err("no vault here yet: run `silbato vault init` first".into());
     }
@@ -331,12 +343,23 @@ pub fn unlock(vault: &Vault, pass: &PassArgs) -> Result<(), String> {
     vault.unlock(first).map_err(err)
 }
 
+/// `vault.db` is here but `vault.keys` is not: what happened, and the two ways out.
+fn key_file_missing() -> String {
+    format!(
+        "{} (to restore: put the vault.keys from your backup back in the data directory; to start over: `silbato vault wipe --yes`)",
+        silbato_core::Error::from(VaultError::KeyFileMissing)
+    )
+}
+
 fn watchlists(ctx: &Ctx) -> Result<Watchlists, String> {
     Watchlists::open(&ctx.data_dir()?).map_err(err)
 }
 
 pub fn init(ctx: &Ctx, pass: &PassArgs, kdf: &KdfArgs) -> Result<(), String> {
     let vault = open_vault(ctx, Some(kdf))?;
+    if vault.key_file_missing() {
+        return Err(key_file_missing());
+    }
     if vault.state() != VaultState::NotInitialized {
         return Err("a vault already exists here".into());
     }
@@ -445,7 +468,9 @@ fn label<T: serde::Serialize>(v: &T) -> String {
 
 pub fn list(ctx: &Ctx, pass: &PassArgs) -> Result<(), String> {
     let vault = unlocked(ctx, pass)?;
-    let records = vault.list().map_err(err)?;
+    let listing = vault.list_checked().map_err(err)?;
+    tell_damaged(&listing.damaged);
+    let records = listing.records;
     if ctx.out.json {
         return ctx.out.json(&records);
     }
@@ -470,6 +495,60 @@ pub fn list(ctx: &Ctx, pass: &PassArgs) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Names (on stderr) each entry that could not be read; the others are listed as usual.
+fn tell_damaged(damaged: &[DamagedInfo]) {
+    for d in damaged {
+        eprintln!(
+            "silbato: entry {} is damaged ({}); the other records are unaffected. `silbato vault verify` checks the whole log.",
+            d.seq, d.damage
+        );
+    }
+}
+
+/// A record field's name as `vault show` labels it.
+fn field_label(field: &str) -> &str {
+    match field {
+        "observed_at" => "Observed",
+        "location" => "Location",
+        "place" => "Place",
+        "activity" => "Activity",
+        "agency" => "Agency",
+        "officer_count" => "Officers",
+        "vehicles" => "Vehicles",
+        "uniforms" => "Uniforms",
+        "badges" => "Badges",
+        "people_detained" => "Detained",
+        "notes" => "Notes",
+        "attachments" => "Photos",
+        "confidence" => "Confidence",
+        other => other,
+    }
+}
+
+/// A field's value, before or after an amendment, in one line.
+fn field_value(field: &str, v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) if field == "observed_at" => DateTime::parse_from_rfc3339(s)
+            .map(|t| local(&t.with_timezone(&Utc)))
+            .unwrap_or_else(|_| s.clone()),
+        Value::String(s) => s.replace('\n', " "),
+        Value::Array(items) if items.is_empty() => "(none)".into(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| field_value(field, i))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k} {}", field_value(k, v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
 }
 
 fn print_record(ctx: &Ctx, r: &RecordView) {
@@ -547,6 +626,18 @@ fn print_record(ctx: &Ctx, r: &RecordView) {
                 ),
                 "  ",
             );
+            for c in &a.changes {
+                out.item(
+                    "",
+                    &format!(
+                        "{}: {} → {}",
+                        field_label(c.field),
+                        field_value(c.field, &c.old),
+                        field_value(c.field, &c.new)
+                    ),
+                    "    ",
+                );
+            }
         }
     }
 }
@@ -554,6 +645,8 @@ fn print_record(ctx: &Ctx, r: &RecordView) {
 pub fn show(ctx: &Ctx, id: &str, pass: &PassArgs) -> Result<(), String> {
     let vault = unlocked(ctx, pass)?;
     let record = vault.record(id).map_err(err)?;
+    // A damaged entry could be one of this record's amendments: say which entries are damaged.
+    tell_damaged(&vault.list_checked().map_err(err)?.damaged);
     if ctx.out.json {
         return ctx.out.json(&record);
     }
@@ -575,6 +668,13 @@ pub fn export(
         (None, false) => return Err("choose --to PUBKEY (sealed to a recipient) or --clear (readable by anyone with the file)".into()),
     };
     let vault = unlocked(ctx, pass)?;
+    let damaged = vault.list_checked().map_err(err)?.damaged;
+    tell_damaged(&damaged);
+    if !damaged.is_empty() {
+        eprintln!(
+            "silbato: the export carries each damaged entry in its place, marked as damaged, without its content"
+        );
+    }
     let bytes = vault.export(&target).map_err(err)?;
     super::organizer::write_new(out_path, &bytes, true)?;
     if ctx.out.json {
@@ -627,6 +727,12 @@ pub fn verify_export_cmd(ctx: &Ctx, file: &Path, key: Option<&Path>) -> Result<(
             ctx.out.line(
                 "Verified: every entry is present, in order, unchanged, and signed by this device.",
             );
+        } else {
+            ctx.out.line(&format!(
+                "{} of {} entries verify: unchanged and signed by this device.",
+                report.bodies.len(),
+                report.entries
+            ));
         }
     }
     if report.valid {
@@ -667,13 +773,17 @@ pub fn wipe(ctx: &Ctx, yes: bool) -> Result<(), String> {
     if !yes {
         return Err("this destroys the vault for good: run `silbato vault wipe --yes`".into());
     }
-    let vault = open_vault(ctx, None)?;
-    let report = vault.wipe().map_err(err)?;
+    // The whole panic wipe, on the files: it needs nothing opened, so a damaged store or a lost
+    // key cannot stop it.
+    let dir = ctx.data_dir()?;
+    let report =
+        silbato_core::app::wipe_data_dir(&dir, &silbato_core::keys::FileKeyStore::new(&dir))
+            .map_err(err)?;
     if ctx.out.json {
         return ctx.out.json(&report);
     }
     ctx.out.line(&format!(
-        "Vault destroyed in {} ms. Know-your-rights cards still work.",
+        "Vault, keys, saved places, followed regions, networks, alerts and outbox destroyed in {} ms. Know-your-rights cards still work.",
         report.elapsed_ms
     ));
     Ok(())
@@ -724,19 +834,41 @@ pub fn retention(ctx: &Ctx, days: Option<u32>, off: bool, pass: &PassArgs) -> Re
 
 pub fn verify_chain(ctx: &Ctx, pass: &PassArgs) -> Result<(), String> {
     let vault = unlocked(ctx, pass)?;
-    let report = vault.verify_chain().map_err(err)?;
+    let report = vault.check_chain().map_err(err)?;
     if ctx.out.json {
-        return ctx.out.json(&report);
+        ctx.out.json(&report)?;
+    } else if report.valid {
+        ctx.out.line(&format!(
+            "The chain of {} entries verifies.",
+            report.entries
+        ));
+    } else {
+        for p in &report.problems {
+            ctx.out.line(&format!("  ✗ {p}"));
+        }
     }
-    ctx.out.line(&format!(
-        "The chain of {} entries verifies.",
-        report.entries
-    ));
-    Ok(())
+    if report.valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "the vault's chain of {} entries has {} problem{} (each named above); the other entries are intact",
+            report.entries,
+            report.problems.len(),
+            if report.problems.len() == 1 { "" } else { "s" }
+        ))
+    }
 }
 
 pub fn plates_check(ctx: &Ctx, plate: &str, state: Option<&str>) -> Result<(), String> {
-    let hits = watchlists(ctx)?.check(plate, state).map_err(err)?;
+    // With no list installed, "no match" would be a lie: say so (an error, exit code 1).
+    let hits = watchlists(ctx)?
+        .check_installed(plate, state)
+        .map_err(|e| match e {
+            silbato_core::Error::Watchlist(WatchlistError::NoneInstalled) => {
+                format!("{e}; install one with `silbato watchlist install FILE`")
+            }
+            e => err(e),
+        })?;
     if ctx.out.json {
         return ctx.out.json(&hits);
     }
@@ -776,11 +908,21 @@ fn trusted(ctx: &Ctx) -> Result<HashSet<PublicKey>, String> {
     Ok(keys)
 }
 
-pub fn watchlist_install(ctx: &Ctx, file: &Path) -> Result<(), String> {
+pub fn watchlist_install(ctx: &Ctx, file: &Path, allow_empty: bool) -> Result<(), String> {
     let bytes = read_bounded(file, MAX_WATCHLIST_BYTES)?;
-    let info = watchlists(ctx)?
-        .install(&bytes, &trusted(ctx)?)
-        .map_err(err)?;
+    let lists = watchlists(ctx)?;
+    let trusted = trusted(ctx)?;
+    let installed = if allow_empty {
+        lists.install_allowing_empty(&bytes, &trusted)
+    } else {
+        lists.install(&bytes, &trusted)
+    };
+    let info = installed.map_err(|e| match e {
+        silbato_core::Error::Watchlist(WatchlistError::EmptyReplacesEntries) => format!(
+            "{e} (`watchlist build --allow-empty`, then `watchlist install --allow-empty`); the installed list is unchanged"
+        ),
+        e => err(e),
+    })?;
     if ctx.out.json {
         return ctx.out.json(&info);
     }
@@ -812,6 +954,8 @@ pub struct BuildArgs<'a> {
     pub list_id: &'a str,
     pub publisher: &'a str,
     pub version: Option<u64>,
+    /// Sign a list with no vehicles on purpose (`allow_empty: true` in the signed document).
+    pub allow_empty: bool,
 }
 
 pub fn watchlist_build(ctx: &Ctx, a: &BuildArgs<'_>) -> Result<(), String> {
@@ -823,6 +967,12 @@ pub fn watchlist_build(ctx: &Ctx, a: &BuildArgs<'_>) -> Result<(), String> {
         .version
         .unwrap_or_else(|| u64::try_from(Utc::now().timestamp()).unwrap_or(1));
     let count = entries.len();
+    if count == 0 && !a.allow_empty {
+        return Err(format!(
+            "{} (pass --allow-empty to publish a list with no vehicles)",
+            WatchlistError::Empty
+        ));
+    }
     let payload = WatchlistPayload {
         format: 1,
         publisher: a.publisher.into(),
@@ -831,7 +981,7 @@ pub fn watchlist_build(ctx: &Ctx, a: &BuildArgs<'_>) -> Result<(), String> {
         issued: Utc::now().date_naive(),
         entries,
     };
-    let bytes = sign_watchlist(payload, &key).map_err(err)?;
+    let bytes = sign_watchlist_with(payload, &key, a.allow_empty).map_err(err)?;
     super::organizer::write_new(a.out, &bytes, false)?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({ "list_id": a.list_id, "version": version, "entries": count, "out": a.out }));

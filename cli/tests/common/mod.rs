@@ -2,8 +2,12 @@
 //! Shared by every test file of this crate (`mod common;`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use silbato_testkit::{TestNetwork, sign_profile};
 
 pub struct Run {
     pub out: Output,
@@ -93,4 +97,55 @@ pub fn hub_bin() -> PathBuf {
         "no silbato-hub beside silbato: cargo build -p silbato-hub"
     );
     hub
+}
+
+/// A `silbato-hub` child process; killed when dropped.
+pub struct HubProcess(Child);
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the hub binary for `net` in `dir` on 127.0.0.1 with an OS-assigned port, its
+/// configuration followed by `extra_toml` (sections such as `[push]` or `[egress]`); returns it
+/// and its base URL, read from the address it logs when it listens.
+pub fn start_hub(dir: &Path, net: &TestNetwork, extra_toml: &str) -> (HubProcess, String) {
+    std::fs::write(
+        dir.join("network.json"),
+        sign_profile(&net.profile, &[&net.roots[0]]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("hub.toml"),
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"data\"\nnetwork_profile = \"network.json\"\n{extra_toml}"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(hub_bin())
+        .arg("--config")
+        .arg(dir.join("hub.toml"))
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        assert!(Instant::now() < deadline, "the hub did not start");
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("addr=").nth(1) {
+            break rest
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect::<String>();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    (HubProcess(child), format!("http://{addr}"))
 }

@@ -8,9 +8,12 @@
 //! a place anywhere, never show or store an alert that did not verify, and never put alert or place
 //! text in an error or a log.
 
+mod outbox;
 pub mod push;
 
-pub use silbato_proto::alert::{Rejection, VerifiedAlert, verify_alert_envelope};
+pub use silbato_proto::alert::{
+    Rejection, VerifiedAlert, verify_alert_envelope, verify_alert_envelope_keeping_retractions,
+};
 pub use silbato_proto::{alert, cap, geo};
 
 use std::collections::{BTreeMap, HashSet};
@@ -40,7 +43,7 @@ const INBOX_CANARY_AAD: &[u8] = b"inbox.db/inbox_meta/canary/v2";
 
 pub(crate) const INBOX_SPEC: StoreSpec = StoreSpec {
     name: "inbox",
-    migrations: silbato_store::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts", 3 => "003_sync"),
+    migrations: silbato_store::migrations!("inbox": 1 => "001_watchlist", 2 => "002_alerts", 3 => "003_sync", 4 => "004_alert_identity", 5 => "005_sealed_outbox"),
     // Alerts come again with the next sync; an fsync per commit buys nothing here.
     full_sync: false,
     secure_delete: true,
@@ -73,6 +76,9 @@ pub enum AlertStatus {
     Superseded,
     /// Retracted by a cancel.
     Retracted,
+    /// A network profile update revoked dispatcher keys, and its remaining signatures no longer
+    /// meet the network's policy.
+    Withdrawn,
 }
 
 /// Why an alert matters to this device, most relevant first.
@@ -184,7 +190,7 @@ fn msg_type_str(t: MsgType) -> &'static str {
 impl Inbox {
     /// Opens the inbox in `data_dir`, creating the inbox key (wrapped by `platform`) on first use.
     pub fn open(data_dir: &Path, platform: &dyn PlatformKeyStore) -> Result<Inbox> {
-        std::fs::create_dir_all(data_dir)?;
+        crate::files::private_dir(data_dir)?;
         let store = Arc::new(Store::open(&data_dir.join(INBOX_DB), INBOX_SPEC)?);
         Self::with_store(data_dir, store, platform)
     }
@@ -237,6 +243,8 @@ impl Inbox {
         };
         let inbox = Inbox { store, key };
         inbox.ensure_push_key()?;
+        // Reports an older build queued with clear metadata are sealed now that the key is here.
+        inbox.seal_legacy_outbox()?;
         Ok(inbox)
     }
 
@@ -254,8 +262,87 @@ impl Inbox {
         bytes: &[u8],
         expected_fingerprint: Option<&str>,
     ) -> Result<NetworkInstall> {
-        self.store
-            .write(|tx| network::install(tx, bytes, expected_fingerprint))
+        self.store.write(|tx| {
+            let report = network::install(tx, bytes, expected_fingerprint)?;
+            // An update may revoke dispatcher keys: the network's alerts are judged again under
+            // the new profile, in the same transaction.
+            if report.previous_version.is_some() {
+                self.reassess_alerts(tx, &report.network_id)?;
+            }
+            Ok(report)
+        })
+    }
+
+    /// Marks each alert of `network_id` withdrawn, or no longer withdrawn, by whether the
+    /// signatures on it still meet the installed profile's policy for its certainty, counting
+    /// only keys the profile still lists (inside their windows when the alert was sent).
+    fn reassess_alerts(&self, tx: &Connection, network_id: &str) -> Result<()> {
+        let Some(profile) = network::load(tx, network_id)? else {
+            return Ok(());
+        };
+        let rows: Vec<(String, Vec<u8>, bool)> = {
+            let mut stmt = tx
+                .prepare_cached("SELECT id, sealed, withdrawn FROM alerts WHERE network_id = ?1")?;
+            stmt.query_map([network_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let mut update = tx
+            .prepare_cached("UPDATE alerts SET withdrawn = ?3 WHERE network_id = ?1 AND id = ?2")?;
+        for (id, sealed, was) in rows {
+            let env_bytes = aead_open(self.key.bytes(), &alert_aad(&id), &sealed)?;
+            let env = Envelope::parse(
+                &env_bytes,
+                DocKind::Envelope,
+                ALERT_KIND,
+                MAX_ALERT_ENVELOPE,
+            )?;
+            let signers = env
+                .verify(DocKind::Envelope, |k| profile.dispatcher(k).is_some())
+                .unwrap_or_default();
+            let alert: Alert = serde_json::from_slice(&env.payload)
+                .map_err(|_| Error::Corrupt { store: "inbox" })?;
+            let withdrawn = !alert::policy_status(&profile, &alert, &signers).met;
+            if withdrawn != was {
+                update.execute(params![network_id, id, withdrawn])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a network: its profile, its alerts and what they replace, its queued reports, and
+    /// the sync state of its hub when no other installed network uses that hub.
+    pub fn remove_network(&self, network_id: &str) -> Result<()> {
+        // The outbox is sealed row by row: which reports are this network's is read by opening them.
+        let reports: Vec<String> = self
+            .outbox()?
+            .into_iter()
+            .filter(|r| r.network_id == network_id)
+            .map(|r| r.id)
+            .collect();
+        self.store.write(|tx| {
+            let Some(profile) = network::load(tx, network_id)? else {
+                return Err(Error::NotFound {
+                    what: crate::error::Missing::Network,
+                });
+            };
+            tx.execute("DELETE FROM networks WHERE network_id = ?1", [network_id])?;
+            tx.execute("DELETE FROM alerts WHERE network_id = ?1", [network_id])?;
+            tx.execute("DELETE FROM alert_refs WHERE network_id = ?1", [network_id])?;
+            for id in &reports {
+                tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+            }
+            let shared = network::load_all(tx)?
+                .iter()
+                .any(|p| silbato_proto::protocol::same_hub(&p.hub_url, &profile.hub_url));
+            if !shared {
+                // Sync state is named `kind|hub|what` (see `sync::state_key`).
+                tx.execute(
+                    "DELETE FROM sync_state WHERE instr(name, '|' || ?1 || '|') > 0",
+                    [&profile.hub_url],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Confirms a network after comparing its fingerprint with the organizer's.
@@ -322,9 +409,10 @@ impl Inbox {
             Err(r) => return Ok(IngestOutcome::Rejected(r)),
         };
         let digest = sha256_hex(&payload);
+        // An alert is (network, id): another network's alert with this id is another alert.
         let existing: Option<String> = tx
-            .prepare_cached("SELECT payload_sha256 FROM alerts WHERE id = ?1")?
-            .query_row([&alert.id], |r| r.get(0))
+            .prepare_cached("SELECT payload_sha256 FROM alerts WHERE network_id = ?1 AND id = ?2")?
+            .query_row(params![alert.network, alert.id], |r| r.get(0))
             .optional()?;
         match existing {
             Some(d) if d == digest => return Ok(IngestOutcome::Duplicate { id: alert.id }),
@@ -340,11 +428,23 @@ impl Inbox {
         )?
         .execute(params![alert.id, alert.network, msg_type_str(alert.msg_type), ts(alert.sent), ts(alert.expires), digest, sealed,
             sealed_payload, ts(now)])?;
+        // The references outlive this row (a tombstone): an original that arrives after this
+        // update or cancel was purged is still hidden.
+        let keep_until = alert
+            .sent
+            .checked_add_signed(alert::MAX_LIFETIME + chrono::Duration::days(1))
+            .unwrap_or(alert.expires);
         let mut refs = tx.prepare_cached(
-            "INSERT OR IGNORE INTO alert_refs (alert_id, network_id, ref_id) VALUES (?1, ?2, ?3)",
+            "INSERT OR IGNORE INTO alert_refs (network_id, alert_id, ref_id, msg_type, keep_until) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for r in &alert.references {
-            refs.execute(params![alert.id, alert.network, r])?;
+            refs.execute(params![
+                alert.network,
+                alert.id,
+                r,
+                msg_type_str(alert.msg_type),
+                ts(keep_until.max(alert.expires))
+            ])?;
         }
         Ok(IngestOutcome::Accepted {
             id: alert.id,
@@ -354,9 +454,15 @@ impl Inbox {
         })
     }
 
-    fn decrypt_payload(&self, id: &str, sealed: &[u8]) -> Result<Alert> {
+    /// The payload of row (`network`, `id`); a payload of another network's row is corrupt.
+    fn decrypt_payload(&self, network: &str, id: &str, sealed: &[u8]) -> Result<Alert> {
         let plain = aead_open(self.key.bytes(), &payload_aad(id), sealed)?;
-        serde_json::from_slice(&plain).map_err(|_| Error::Corrupt { store: "inbox" })
+        let alert: Alert =
+            serde_json::from_slice(&plain).map_err(|_| Error::Corrupt { store: "inbox" })?;
+        if alert.network != network || alert.id != id {
+            return Err(Error::Corrupt { store: "inbox" });
+        }
+        Ok(alert)
     }
 
     /// Alerts that are in force now — not expired, not superseded, not retracted — most relevant
@@ -366,7 +472,7 @@ impl Inbox {
         let rows: Vec<(String, Vec<u8>, bool)> = self.store.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT a.id, a.sealed_payload, a.read FROM alerts a
-                 WHERE a.expires > ?1
+                 WHERE a.expires > ?1 AND a.withdrawn = 0
                    AND NOT EXISTS (SELECT 1 FROM alert_refs r WHERE r.network_id = a.network_id AND r.ref_id = a.id)",
             )?;
             let rows = stmt.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -406,48 +512,89 @@ impl Inbox {
     pub fn history(&self, lang: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertView>> {
         let rows: Vec<HistoryRow> = self.store.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT a.id, a.sealed_payload, a.read, a.expires,
-                        (SELECT b.msg_type FROM alert_refs r JOIN alerts b ON b.id = r.alert_id
+                "SELECT a.network_id, a.id, a.sealed_payload, a.read, a.expires, a.withdrawn,
+                        (SELECT r.msg_type FROM alert_refs r
                           WHERE r.network_id = a.network_id AND r.ref_id = a.id
-                          ORDER BY b.msg_type = 'cancel' DESC LIMIT 1)
-                 FROM alerts a ORDER BY a.sent DESC, a.id LIMIT ?1",
+                          ORDER BY r.msg_type = 'cancel' DESC LIMIT 1)
+                 FROM alerts a ORDER BY a.sent DESC, a.network_id, a.id LIMIT ?1",
             )?;
             let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok(HistoryRow {
+                    network_id: r.get(0)?,
+                    id: r.get(1)?,
+                    sealed: r.get(2)?,
+                    read: r.get(3)?,
+                    expires: r.get(4)?,
+                    withdrawn: r.get(5)?,
+                    replaced_by: r.get(6)?,
+                })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         let ctx = self.relevance_context()?;
         rows.into_iter()
-            .map(|(id, sealed, read, expires, replaced_by)| {
-                let status = match replaced_by.as_deref() {
+            .map(|row| {
+                let status = match row.replaced_by.as_deref() {
+                    _ if row.withdrawn => AlertStatus::Withdrawn,
                     Some("cancel") => AlertStatus::Retracted,
                     Some(_) => AlertStatus::Superseded,
-                    None if expires <= ts(now) => AlertStatus::Expired,
+                    None if row.expires <= ts(now) => AlertStatus::Expired,
                     None => AlertStatus::Active,
                 };
-                let alert = self.decrypt_payload(&id, &sealed)?;
+                let alert = self.decrypt_payload(&row.network_id, &row.id, &row.sealed)?;
                 let relevance = ctx.relevance(&alert.network, &alert.area);
-                Ok(self.view(&ctx, alert, lang, status, read, relevance))
+                Ok(self.view(&ctx, alert, lang, status, row.read, relevance))
             })
             .collect()
     }
 
-    /// One alert, with the names of the dispatchers whose signatures verify.
+    /// The networks that have an alert with this id: one, or several when another network's
+    /// dispatchers used the same id ([`InboxError::AmbiguousAlert`] unless a network is named).
+    fn alert_network(&self, c: &Connection, network: Option<&str>, id: &str) -> Result<String> {
+        let mut stmt = c.prepare_cached(
+            "SELECT network_id FROM alerts WHERE id = ?1 AND (?2 IS NULL OR network_id = ?2) LIMIT 2",
+        )?;
+        let found = stmt
+            .query_map(params![id, network], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        match found.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(Error::NotFound {
+                what: crate::error::Missing::Alert,
+            }),
+            _ => Err(InboxError::AmbiguousAlert.into()),
+        }
+    }
+
+    /// One alert, with the names of the dispatchers whose signatures verify. When several
+    /// networks have an alert with this id, this is [`InboxError::AmbiguousAlert`]: use
+    /// [`Inbox::alert_in`].
     pub fn alert(&self, id: &str, lang: &str, now: DateTime<Utc>) -> Result<AlertView> {
+        self.alert_in(None, id, lang, now)
+    }
+
+    /// One alert of `network` (any network when `None`, if only one has this id).
+    pub fn alert_in(
+        &self,
+        network: Option<&str>,
+        id: &str,
+        lang: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AlertView> {
+        let network_id = self.store.read(|c| self.alert_network(c, network, id))?;
         let found = self.history(lang, now, usize::MAX)?;
         let mut view = found
             .into_iter()
-            .find(|a| a.id == id)
+            .find(|a| a.id == id && a.network_id == network_id)
             .ok_or(Error::NotFound {
                 what: crate::error::Missing::Alert,
             })?;
         let sealed: Vec<u8> = self.store.read(|c| {
-            Ok(
-                c.query_row("SELECT sealed FROM alerts WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })?,
-            )
+            Ok(c.query_row(
+                "SELECT sealed FROM alerts WHERE network_id = ?1 AND id = ?2",
+                params![network_id, id],
+                |r| r.get(0),
+            )?)
         })?;
         let env_bytes = aead_open(self.key.bytes(), &alert_aad(id), &sealed)?;
         let env = Envelope::parse(
@@ -470,7 +617,7 @@ impl Inbox {
     pub fn unread_count(&self, now: DateTime<Utc>) -> Result<u64> {
         self.store.read(|c| {
             let n: i64 = c.query_row(
-                "SELECT count(*) FROM alerts a WHERE a.read = 0 AND a.expires > ?1
+                "SELECT count(*) FROM alerts a WHERE a.read = 0 AND a.expires > ?1 AND a.withdrawn = 0
                    AND NOT EXISTS (SELECT 1 FROM alert_refs r WHERE r.network_id = a.network_id AND r.ref_id = a.id)",
                 [ts(now)],
                 |r| r.get(0),
@@ -479,17 +626,22 @@ impl Inbox {
         })
     }
 
+    /// Marks an alert read; [`InboxError::AmbiguousAlert`] when several networks have this id
+    /// (use [`Inbox::mark_read_in`]).
     pub fn mark_read(&self, id: &str) -> Result<()> {
-        let n = self
-            .store
-            .write(|tx| Ok(tx.execute("UPDATE alerts SET read = 1 WHERE id = ?1", [id])?))?;
-        if n == 0 {
-            Err(Error::NotFound {
-                what: crate::error::Missing::Alert,
-            })
-        } else {
+        self.mark_read_in(None, id)
+    }
+
+    /// Marks the alert `id` of `network` read (any network when `None`, if only one has it).
+    pub fn mark_read_in(&self, network: Option<&str>, id: &str) -> Result<()> {
+        self.store.write(|tx| {
+            let network_id = self.alert_network(tx, network, id)?;
+            tx.execute(
+                "UPDATE alerts SET read = 1 WHERE network_id = ?1 AND id = ?2",
+                params![network_id, id],
+            )?;
             Ok(())
-        }
+        })
     }
 
     /// Deletes alerts that expired more than `retention` ago, securely.
@@ -500,12 +652,21 @@ impl Inbox {
         // An update or cancel stays while anything it replaces is still kept and in force, so a
         // retracted alert never comes back.
         let n = self.store.write(|tx| {
-            Ok(tx.execute(
+            let n = tx.execute(
                 "DELETE FROM alerts WHERE expires < ?1 AND NOT EXISTS (
                     SELECT 1 FROM alert_refs r JOIN alerts o ON o.network_id = r.network_id AND o.id = r.ref_id
-                    WHERE r.alert_id = alerts.id AND o.expires >= ?1)",
+                    WHERE r.network_id = alerts.network_id AND r.alert_id = alerts.id AND o.expires >= ?1)",
                 [cutoff],
-            )?)
+            )?;
+            // Tombstones go once no original they hide can still be in force: past keep_until
+            // (the replacement's sent time plus the longest lifetime) and none stored in force.
+            tx.execute(
+                "DELETE FROM alert_refs WHERE keep_until < ?1 AND NOT EXISTS (
+                    SELECT 1 FROM alerts o WHERE o.network_id = alert_refs.network_id
+                      AND o.id = alert_refs.ref_id AND o.expires >= ?1)",
+                [ts(now)],
+            )?;
+            Ok(n)
         })?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -558,102 +719,7 @@ impl Inbox {
         })
     }
 
-    /// Queues a sealed report to go out with the next sync. Returns its idempotency key.
-    pub fn queue_report(
-        &self,
-        network_id: &str,
-        sealed: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<String> {
-        let id = crate::protocol::idempotency_key(sealed);
-        self.store.write(|tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO outbox (id, network_id, sealed, created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id, network_id, sealed, ts(now)],
-            )?;
-            Ok(())
-        })?;
-        Ok(id)
-    }
-
-    pub fn outbox(&self) -> Result<Vec<OutboxItem>> {
-        self.store.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, network_id, length(sealed), created_at, attempts, next_attempt_at, last_error FROM outbox ORDER BY created_at, id",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(OutboxItem {
-                    id: r.get(0)?,
-                    network_id: r.get(1)?,
-                    bytes: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
-                    created_at: r.get(3)?,
-                    attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
-                    next_attempt_at: r.get(5)?,
-                    last_error: r.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-    }
-
-    /// Reports whose next attempt is due, with their sealed bytes.
-    /// Reports due by `now` for the confirmed networks whose hub is `hub_url`: a report goes only
-    /// to its own network's hub, whose dispatchers it is sealed to, never to another network's
-    /// hub. A URL no confirmed network names (an explicit `--hub`, such as a proxy in front of the
-    /// network's hub) is taken to be the hub of every network, as before networks had hubs.
-    pub(crate) fn due_reports(
-        &self,
-        hub_url: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(String, Vec<u8>, u32)>> {
-        self.store.read(|c| {
-            let served: HashSet<String> = network::load_all_confirmed(c)?
-                .into_iter()
-                .filter(|p| silbato_proto::protocol::same_hub(&p.hub_url, hub_url))
-                .map(|p| p.network_id)
-                .collect();
-            let mut stmt = c.prepare_cached("SELECT id, sealed, attempts, network_id FROM outbox WHERE next_attempt_at <= ?1 ORDER BY created_at, id")?;
-            let rows = stmt.query_map([ts(now)], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    u32::try_from(r.get::<_, i64>(2)?).unwrap_or(u32::MAX),
-                    r.get::<_, String>(3)?,
-                ))
-            })?;
-            let mut due = Vec::new();
-            for row in rows {
-                let (id, sealed, attempts, network) = row?;
-                if served.is_empty() || served.contains(&network) {
-                    due.push((id, sealed, attempts));
-                }
-            }
-            Ok(due)
-        })
-    }
-
-    pub(crate) fn report_sent(&self, id: &str) -> Result<()> {
-        self.store.write(|tx| {
-            Ok(tx
-                .execute("DELETE FROM outbox WHERE id = ?1", [id])
-                .map(|_| ())?)
-        })
-    }
-
-    pub(crate) fn report_deferred(
-        &self,
-        id: &str,
-        next_attempt: DateTime<Utc>,
-        error: &'static str,
-    ) -> Result<()> {
-        self.store.write(|tx| {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
-                params![id, ts(next_attempt), error],
-            )?;
-            Ok(())
-        })
-    }
+    // The outbox (queue, list, due reports, sent, deferred) is in `outbox.rs`: ciphertext only.
 
     // ---- places and regions ----
 
@@ -836,8 +902,16 @@ impl Inbox {
     }
 }
 
-/// id, sealed envelope, read, expires, and the type of whatever replaced it.
-type HistoryRow = (String, Vec<u8>, bool, i64, Option<String>);
+/// One row of the history query: the alert, its state, and the type of whatever replaced it.
+struct HistoryRow {
+    network_id: String,
+    id: String,
+    sealed: Vec<u8>,
+    read: bool,
+    expires: i64,
+    withdrawn: bool,
+    replaced_by: Option<String>,
+}
 
 fn rank(r: &Relevance) -> u8 {
     match r {
@@ -909,5 +983,9 @@ fn verify_alert(
 ) -> Result<std::result::Result<VerifiedAlert, Rejection>> {
     // Only confirmed networks count: a profile whose fingerprint nobody compared yet cannot alert.
     let profiles: Vec<NetworkProfile> = network::load_all_confirmed(c)?;
-    Ok(verify_alert_envelope(&profiles, bytes, now))
+    // An update or cancel is kept even when it has itself expired: what it replaces must not
+    // come back as active on a device that syncs late.
+    Ok(verify_alert_envelope_keeping_retractions(
+        &profiles, bytes, now,
+    ))
 }

@@ -3,6 +3,9 @@
 //!
 //! This module owns what may enter `rights.db` (the bundled pack, or a pack whose signature by a
 //! trusted publisher verified and whose version is newer) and how cards are shown in a language.
+//! The bundled pack's id belongs to its owner: only the bundled publisher's key (compiled in) or a
+//! key the user confirmed for that pack id by fingerprint replaces it — judged by key, never by
+//! the publisher name a pack declares.
 //! Everything here is public content; it must still never take a pack that did not verify, and
 //! never let a damaged `rights.db` stop a resident from reading a card: it rebuilds instead.
 
@@ -34,11 +37,31 @@ pub const FALLBACK_LANG: &str = "en";
 
 pub(crate) const SPEC: StoreSpec = StoreSpec {
     name: "rights",
-    migrations: silbato_store::migrations!("rights": 1 => "001_init"),
+    migrations: silbato_store::migrations!("rights": 1 => "001_init", 2 => "002_pack_owners"),
     full_sync: false,
     secure_delete: false,
     check_on_open: true,
 };
+
+/// The public key of the bundled pack's publisher, set when the app is built
+/// (`SILBATO_BUNDLED_OWNER_KEY=ed25519:...`): packs it signs may replace the bundled pack. A build
+/// without it (or with a malformed value) lets only keys confirmed by the user replace it.
+const BUNDLED_OWNER_KEY: Option<&str> = option_env!("SILBATO_BUNDLED_OWNER_KEY");
+
+/// The bundled publisher's key compiled into this build, if any.
+pub fn compiled_bundled_owner() -> Option<PublicKey> {
+    BUNDLED_OWNER_KEY.and_then(|k| PublicKey::parse(k.trim()).ok())
+}
+
+/// `[a-z0-9][a-z0-9-]*`, at most 64 bytes: the form of a pack id.
+fn valid_pack_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
 
 /// What opening the library had to do.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -127,6 +150,15 @@ pub struct Publisher {
     pub added_at: i64,
 }
 
+/// A key the user confirmed, by fingerprint, as an owner of one pack id.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackOwner {
+    pub pack_id: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub added_at: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LanguageInfo {
     pub code: String,
@@ -156,6 +188,11 @@ pub struct InstallReport {
 #[derive(Debug)]
 pub struct RightsLibrary {
     store: Store,
+    /// The bundled pack's id in this build.
+    bundled_id: String,
+    /// The bundled publisher's key: the one key besides those confirmed for the bundled pack id
+    /// that may replace the bundled pack.
+    bundled_owner: Option<PublicKey>,
 }
 
 fn remove_db_files(path: &Path) -> Result<()> {
@@ -201,7 +238,16 @@ impl RightsLibrary {
     /// Opens `rights.db` in `data_dir`, creating it and installing the bundled pack on first
     /// launch, upgrading the bundled pack after an app update, and rebuilding a damaged file.
     pub fn open(data_dir: &Path) -> Result<(RightsLibrary, OpenReport)> {
-        std::fs::create_dir_all(data_dir)?;
+        Self::open_with_bundled_owner(data_dir, compiled_bundled_owner())
+    }
+
+    /// As [`RightsLibrary::open`], with `bundled_owner` as the bundled publisher's key instead of
+    /// the one compiled in (for tests, and builds that configure it at run time).
+    pub fn open_with_bundled_owner(
+        data_dir: &Path,
+        bundled_owner: Option<PublicKey>,
+    ) -> Result<(RightsLibrary, OpenReport)> {
+        crate::files::private_dir(data_dir)?;
         let path = data_dir.join(RIGHTS_DB);
         let mut report = OpenReport::default();
         let store = match Store::open(&path, SPEC) {
@@ -214,23 +260,59 @@ impl RightsLibrary {
             }
             Err(e) => return Err(e),
         };
-        let lib = RightsLibrary { store };
+        let bundled_id = pack::parse_payload(bundled::BUNDLED_PACK)?.pack_id;
+        let lib = RightsLibrary {
+            store,
+            bundled_id,
+            bundled_owner,
+        };
         report.bundled_installed = lib.install_bundled()?;
         Ok((lib, report))
     }
 
-    /// Installs the compiled-in pack unless the same or a newer version is already there.
+    /// Installs the compiled-in pack unless the same or a newer version from its owner is already
+    /// there. A pack under the bundled id signed by anyone else (installed by an older build,
+    /// which let a publisher's self-declared name decide) is replaced by the bundled one.
     fn install_bundled(&self) -> Result<Option<u64>> {
         let payload = pack::parse_payload(bundled::BUNDLED_PACK)?;
         let digest = sha256_hex(bundled::BUNDLED_PACK);
+        self.store.write(|tx| {
+            let confirmed = pack_owner_keys(tx, &payload.pack_id)?;
+            let keep = match installed_pack(tx, &payload.pack_id)? {
+                Some(p) if p.version >= payload.version => match p.signer {
+                    None => true,
+                    Some(k) => Some(k) == self.bundled_owner || confirmed.contains(&k),
+                },
+                _ => false,
+            };
+            if keep {
+                return Ok(None);
+            }
+            replace_pack(tx, &payload, None, &digest)?;
+            Ok(Some(payload.version))
+        })
+    }
+
+    /// For the panic wipe: forgets every pack but the bundled one, every trusted publisher and
+    /// every confirmed pack owner (their names and keys identify the person's networks), then
+    /// installs the bundled cards again, so a resident can still read them. SQLite's
+    /// `secure_delete` zeroes the deleted rows, and a `VACUUM` and a truncating checkpoint leave no
+    /// old page in the file or its WAL.
+    pub fn forget_all_but_bundled(&self) -> Result<()> {
         self.store
-            .write(|tx| match installed_version(tx, &payload.pack_id)? {
-                Some(v) if v >= payload.version => Ok(None),
-                _ => {
-                    replace_pack(tx, &payload, None, &digest)?;
-                    Ok(Some(payload.version))
-                }
-            })
+            .with_writer(|c| Ok(c.execute_batch("PRAGMA secure_delete = ON")?))?;
+        let payload = pack::parse_payload(bundled::BUNDLED_PACK)?;
+        let digest = sha256_hex(bundled::BUNDLED_PACK);
+        self.store.write(|tx| {
+            tx.execute_batch(
+                "DELETE FROM card_fts; DELETE FROM card_texts; DELETE FROM packs;
+                 DELETE FROM publishers; DELETE FROM pack_owners;",
+            )?;
+            replace_pack(tx, &payload, None, &digest)
+        })?;
+        self.store
+            .with_writer(|c| Ok(c.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?))?;
+        Ok(())
     }
 
     /// The payload compiled into this build.
@@ -240,7 +322,9 @@ impl RightsLibrary {
 
     /// Verifies and installs a pack file, atomically. Refused, with the installed content left
     /// intact: a malformed or truncated file, a bad signature, a signer that is not a trusted
-    /// publisher, an invalid payload, and a version not newer than the installed one.
+    /// publisher, an invalid payload, a version not newer than the installed one, and a pack
+    /// with the bundled pack's id not signed by the bundled publisher's key or a key confirmed
+    /// for that id ([`RightsError::BundledPackOwner`]).
     pub fn install_pack(&self, bytes: &[u8]) -> Result<InstallReport> {
         self.install_pack_trusting(bytes, &HashSet::new())
     }
@@ -255,10 +339,19 @@ impl RightsLibrary {
         self.store.write(|tx| {
             let mut trusted = trusted_keys(tx)?;
             trusted.extend(extra.iter().copied());
-            let verified = open_pack(bytes, |k| trusted.contains(k))?;
+            // Keys confirmed for some pack id, and the bundled publisher's, may sign; which pack
+            // each may replace is decided below, once the pack id is known.
+            let confirmed_any = all_pack_owner_keys(tx)?;
+            let verified = open_pack(bytes, |k| {
+                trusted.contains(k) || confirmed_any.contains(k) || Some(*k) == self.bundled_owner
+            })?;
             let payload = &verified.payload;
+            let confirmed = pack_owner_keys(tx, &payload.pack_id)?;
             let installed = installed_pack(tx, &payload.pack_id)?;
             let previous = installed.as_ref().map(|p| p.version);
+            let may_sign = |k: &PublicKey| trusted.contains(k) || confirmed.contains(k);
+            // A version not newer is refused first, as before: sync offers every hub's copy of
+            // each installed pack, and the same version again is "nothing to do", not an error.
             if let Some(p) = &installed
                 && payload.version <= p.version
             {
@@ -268,25 +361,36 @@ impl RightsLibrary {
                     offered: payload.version,
                 });
             }
-            // An update comes from whoever owns the pack: the key that signed the installed
-            // version, or for the bundled pack a trusted key of the same publisher. Otherwise any
-            // trusted network could replace another's content by bumping the version.
-            let signer = match &installed {
-                None => verified.signers.first().copied(),
-                Some(p) => match &p.signer {
-                    Some(owner) => verified.signers.iter().find(|k| *k == owner).copied(),
-                    // The bundled pack: only a key trusted by hand on this device (`publishers add`),
-                    // never one trusted merely through a network profile.
-                    None if p.publisher == payload.publisher => {
-                        let own = trusted_keys(tx)?;
-                        verified.signers.iter().find(|k| own.contains(k)).copied()
-                    }
-                    None => None,
-                },
-            }
-            .ok_or(Error::UntrustedKey {
-                what: DocKind::Pack,
-            })?;
+            // Who owns the pack id, by key only: the name a pack declares is the publisher's own
+            // claim and proves nothing.
+            let signer = if payload.pack_id == self.bundled_id {
+                // The bundled pack: its publisher's key or a key the user confirmed for it —
+                // never any other trusted publisher, by hand or through a network profile.
+                verified
+                    .signers
+                    .iter()
+                    .find(|k| Some(**k) == self.bundled_owner || confirmed.contains(k))
+                    .copied()
+                    .ok_or(Error::from(RightsError::BundledPackOwner))?
+            } else {
+                // An update comes from whoever owns the pack: the key that signed the installed
+                // version, or a key confirmed for the id. Otherwise any trusted network could
+                // replace another's content by bumping the version.
+                match &installed {
+                    None => verified.signers.iter().find(|k| may_sign(k)).copied(),
+                    Some(p) => verified
+                        .signers
+                        .iter()
+                        .find(|k| {
+                            confirmed.contains(k)
+                                || (p.signer.as_ref() == Some(*k) && trusted.contains(k))
+                        })
+                        .copied(),
+                }
+                .ok_or(Error::UntrustedKey {
+                    what: DocKind::Pack,
+                })?
+            };
             replace_pack(tx, payload, Some(&signer), &verified.payload_sha256)?;
             Ok(InstallReport {
                 pack_id: payload.pack_id.clone(),
@@ -347,6 +451,60 @@ impl RightsLibrary {
             )?;
             Ok(())
         })
+    }
+
+    /// Confirms `key` as an owner of `pack_id`: its packs may replace that pack, including the
+    /// bundled one. `fingerprint` is what the user compared out of band (spaces and case do not
+    /// matter); it must be the key's, so a pasted key that is not the one read aloud is refused.
+    pub fn confirm_pack_owner(
+        &self,
+        key: &PublicKey,
+        pack_id: &str,
+        fingerprint: &str,
+    ) -> Result<()> {
+        if !valid_pack_id(pack_id) {
+            return Err(RightsError::PackId.into());
+        }
+        let typed = silbato_proto::network::normalize_fingerprint(fingerprint);
+        if typed.is_empty()
+            || typed != silbato_proto::network::normalize_fingerprint(&key.fingerprint())
+        {
+            return Err(RightsError::FingerprintMismatch.into());
+        }
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO pack_owners (pack_id, public_key, added_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (pack_id, public_key) DO NOTHING",
+                params![pack_id, key.to_string(), Utc::now().timestamp()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The keys confirmed as owners of a pack id.
+    pub fn pack_owners(&self) -> Result<Vec<PackOwner>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT pack_id, public_key, added_at FROM pack_owners ORDER BY pack_id, public_key",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let key: String = r.get(1)?;
+                Ok(PackOwner {
+                    pack_id: r.get(0)?,
+                    fingerprint: PublicKey::parse(&key)
+                        .map(|k| k.fingerprint())
+                        .unwrap_or_default(),
+                    public_key: key,
+                    added_at: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// The bundled pack's id in this build.
+    pub fn bundled_pack_id(&self) -> &str {
+        &self.bundled_id
     }
 
     /// Stops trusting `key` for new packs. Packs it signed stay installed.
@@ -448,9 +606,16 @@ impl RightsLibrary {
         })
     }
 
-    /// Every card, in `lang` where translated (else English), optionally in one category.
+    /// Every card, in `lang` where translated (else English), optionally in one category. A
+    /// category no installed pack has is [`RightsError::UnknownCategory`], listing the known ones,
+    /// not an empty list.
     pub fn list_cards(&self, lang: &str, category: Option<&str>) -> Result<Vec<CardSummary>> {
+        let category = category.map(|c| c.trim().to_ascii_lowercase());
+        let category = category.as_deref();
         self.store.read(|c| {
+            if let Some(cat) = category {
+                check_category(c, cat)?;
+            }
             let sql = format!(
                 "SELECT c.pack_id, c.id, c.category, cat.names, t.lang, t.title, t.summary
                  FROM cards c
@@ -510,11 +675,27 @@ impl RightsLibrary {
     }
 
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<Vec<SearchHit>> {
-        self.store.read(|c| search::search(c, query, opts))
+        self.store.read(|c| search::search(c, query, opts, None))
+    }
+
+    /// As [`RightsLibrary::search`], only among cards of `category`; a category no installed
+    /// pack has is [`RightsError::UnknownCategory`], not an empty list.
+    pub fn search_in_category(
+        &self,
+        query: &str,
+        opts: &SearchOptions,
+        category: &str,
+    ) -> Result<Vec<SearchHit>> {
+        let category = category.trim().to_ascii_lowercase();
+        self.store.read(|c| {
+            check_category(c, &category)?;
+            search::search(c, query, opts, Some(&category))
+        })
     }
 
     /// Hotlines for `region` (a code like `US-IL`): its own, its parents' (national) and its
-    /// sub-regions', most specific first. `None`: all of them.
+    /// sub-regions', most specific first. `None`: all of them. A region with none of these is
+    /// [`RightsError::UnknownRegion`], listing the regions that have hotlines.
     pub fn hotlines(&self, region: Option<&str>) -> Result<Vec<HotlineView>> {
         let region = region.map(|r| r.trim().to_ascii_uppercase());
         let all = self.store.read(|c| {
@@ -555,6 +736,15 @@ impl RightsLibrary {
                 || region.starts_with(&format!("{h}-"))
                 || h.starts_with(&format!("{region}-"))
         };
+        if !all.iter().any(|h| related(&h.region)) {
+            // Not "no results": say the region is unknown here, and which ones are known.
+            let known: std::collections::BTreeSet<String> =
+                all.into_iter().map(|h| h.region).collect();
+            return Err(RightsError::UnknownRegion {
+                known: known.into_iter().collect(),
+            }
+            .into());
+        }
         let mut picked: Vec<HotlineView> = all.into_iter().filter(|h| related(&h.region)).collect();
         // Most specific first: the region itself, then its sub-regions, then its parents.
         picked.sort_by_key(|h| {
@@ -665,22 +855,20 @@ impl RawCard {
 
 struct Installed {
     version: u64,
-    publisher: String,
     signer: Option<PublicKey>,
 }
 
 fn installed_pack(c: &Connection, pack_id: &str) -> Result<Option<Installed>> {
-    let row: Option<(i64, String, Option<String>)> = c
+    let row: Option<(i64, Option<String>)> = c
         .query_row(
-            "SELECT version, publisher, signer FROM packs WHERE pack_id = ?1",
+            "SELECT version, signer FROM packs WHERE pack_id = ?1",
             [pack_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    row.map(|(version, publisher, signer)| {
+    row.map(|(version, signer)| {
         Ok(Installed {
             version: u64::try_from(version).unwrap_or(0),
-            publisher,
             signer: signer
                 .map(|s| PublicKey::parse(&s))
                 .transpose()
@@ -690,15 +878,48 @@ fn installed_pack(c: &Connection, pack_id: &str) -> Result<Option<Installed>> {
     .transpose()
 }
 
-fn installed_version(c: &Connection, pack_id: &str) -> Result<Option<u64>> {
-    let v: Option<i64> = c
-        .query_row(
-            "SELECT version FROM packs WHERE pack_id = ?1",
-            [pack_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(v.map(|v| u64::try_from(v).unwrap_or(0)))
+/// [`RightsError::UnknownCategory`] unless an installed pack has category `cat`.
+fn check_category(c: &Connection, cat: &str) -> Result<()> {
+    let known: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM categories WHERE id = ?1)
+             OR EXISTS (SELECT 1 FROM cards WHERE category = ?1)",
+        [cat],
+        |r| r.get(0),
+    )?;
+    if known {
+        return Ok(());
+    }
+    let mut stmt =
+        c.prepare_cached("SELECT id FROM categories UNION SELECT category FROM cards ORDER BY 1")?;
+    let known = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Err(RightsError::UnknownCategory { known }.into())
+}
+
+fn parsed_keys(keys: &[String]) -> HashSet<PublicKey> {
+    // A row that does not parse cannot match any signer, so it is skipped, not trusted.
+    keys.iter()
+        .filter_map(|k| PublicKey::parse(k).ok())
+        .collect()
+}
+
+/// The keys confirmed for `pack_id`.
+fn pack_owner_keys(c: &Connection, pack_id: &str) -> Result<HashSet<PublicKey>> {
+    let mut stmt = c.prepare_cached("SELECT public_key FROM pack_owners WHERE pack_id = ?1")?;
+    let keys = stmt
+        .query_map([pack_id], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(parsed_keys(&keys))
+}
+
+/// The keys confirmed for any pack id.
+fn all_pack_owner_keys(c: &Connection) -> Result<HashSet<PublicKey>> {
+    let mut stmt = c.prepare_cached("SELECT DISTINCT public_key FROM pack_owners")?;
+    let keys = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(parsed_keys(&keys))
 }
 
 fn trusted_keys(c: &Connection) -> Result<HashSet<PublicKey>> {

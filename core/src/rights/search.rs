@@ -56,18 +56,20 @@ const TEXT_SQL: &str = "SELECT summary, body, say, show_agent FROM card_fts WHER
 /// Words of context around the first match in a snippet.
 const SNIPPET_WORDS: usize = 14;
 
+/// Searches every card, or only cards of `category` (an id the caller checked exists).
 pub(crate) fn search(
     conn: &Connection,
     query: &str,
     opts: &SearchOptions,
+    category: Option<&str>,
 ) -> Result<Vec<SearchHit>> {
     let words = terms(query);
     if words.is_empty() || opts.limit == 0 {
         return Ok(Vec::new());
     }
-    let mut hits = run(conn, &fts_query(&words, Join::All), &words, opts)?;
+    let mut hits = run(conn, &fts_query(&words, Join::All), &words, opts, category)?;
     if hits.is_empty() && words.len() > 1 {
-        hits = run(conn, &fts_query(&words, Join::Any), &words, opts)?;
+        hits = run(conn, &fts_query(&words, Join::Any), &words, opts, category)?;
     }
     Ok(hits)
 }
@@ -86,6 +88,7 @@ fn run(
     fts: &str,
     words: &[String],
     opts: &SearchOptions,
+    category: Option<&str>,
 ) -> Result<Vec<SearchHit>> {
     let mut rank = conn.prepare_cached(RANK_SQL)?;
     let mut row_stmt = conn.prepare_cached(ROW_SQL)?;
@@ -103,13 +106,17 @@ fn run(
                 if !visible(&lang, &card_langs, opts.lang.as_deref()) {
                     return Ok(None);
                 }
+                let card_category: String = r.get(5)?;
+                if category.is_some_and(|c| c != card_category) {
+                    return Ok(None);
+                }
                 Ok(Some(SearchHit {
                     pack_id: r.get(0)?,
                     card_id: r.get(1)?,
                     lang,
                     title: r.get(3)?,
                     summary: r.get(4)?,
-                    category: r.get(5)?,
+                    category: card_category,
                     snippet: Vec::new(),
                     score: 0.0,
                 }))

@@ -20,15 +20,17 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-pub use chain::{EntryBody, EntryContent};
+pub use chain::{Damage, DamagedEntry, EntryBody, EntryContent};
 pub use record::{
-    Activity, Agency, AttachmentRef, CLOCK_SKEW, Confidence, Location, Sighting, Vehicle,
+    Activity, Agency, AttachmentRef, CLOCK_SKEW, Confidence, FieldChange, Location, Sighting,
+    Vehicle,
 };
 
 use crate::crypto::{PublicKey, SigningKey, aead_open, aead_seal, random_id, sha256_hex};
 use crate::error::{Error, Result};
+use crate::files::sync_dir;
 use crate::keys::{
-    DataKey, KdfParams, KeyFile, Passphrase, PlatformKeyStore, overwrite_and_remove, sync_dir,
+    DataKey, KdfParams, KeyFile, Passphrase, PlatformKeyStore, overwrite_and_remove,
 };
 use crate::store::{Store, StoreSpec};
 use crate::watchlist::{WatchHit, Watchlists};
@@ -123,6 +125,70 @@ pub struct AmendmentInfo {
     pub seq: u64,
     pub recorded_at: DateTime<Utc>,
     pub reason: Option<String>,
+    /// What this amendment changed, field by field (old -> new). Empty when the version it
+    /// corrects is not in the log (purged, or damaged).
+    pub changes: Vec<FieldChange>,
+}
+
+/// The records, and the entries that could not be read (named by number), which never keep the
+/// others from being listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    pub records: Vec<RecordView>,
+    pub damaged: Vec<DamagedInfo>,
+}
+
+/// An entry the vault holds but cannot read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DamagedInfo {
+    pub seq: u64,
+    pub damage: Damage,
+}
+
+/// One problem with the vault's own chain, naming the entry by its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum ChainProblem {
+    /// The entry cannot be read (see [`Damage`]); its place in the chain is still checked.
+    Damaged { seq: u64, damage: Damage },
+    /// The device's signature over the entry's hash does not verify.
+    BadSignature { seq: u64 },
+    /// The entry's content does not hash to the hash stored with it.
+    HashMismatch { seq: u64 },
+    /// The entry does not link to the entry before it.
+    ChainBroken { seq: u64 },
+    /// Entries with these numbers were deleted, and no signed purge entry explains it.
+    Missing { from_seq: u64, to_seq: u64 },
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainProblem::Damaged { seq, damage } => write!(f, "entry {seq}: {damage}"),
+            ChainProblem::BadSignature { seq } => {
+                write!(f, "entry {seq}: its signature does not verify")
+            }
+            ChainProblem::HashMismatch { seq } => {
+                write!(f, "entry {seq}: its content does not match its hash")
+            }
+            ChainProblem::ChainBroken { seq } => {
+                write!(f, "entry {seq}: does not link to the entry before it")
+            }
+            ChainProblem::Missing { from_seq, to_seq } => {
+                let what = if from_seq == to_seq {
+                    format!("entry {from_seq}")
+                } else {
+                    format!("entries {from_seq} to {to_seq}")
+                };
+                let first = if *from_seq == 1 {
+                    " (the log's first entry is gone)"
+                } else {
+                    ""
+                };
+                write!(f, "{what}: deleted{first}, and no purge records it")
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,6 +197,10 @@ pub struct ChainReport {
     pub first_seq: Option<u64>,
     pub last_seq: Option<u64>,
     pub device_key: String,
+    /// No problems: every entry present, readable, linked and signed.
+    pub valid: bool,
+    /// Each problem found, in entry order.
+    pub problems: Vec<ChainProblem>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -236,7 +306,7 @@ impl Vault {
         config: VaultConfig,
         platform: Option<Arc<dyn PlatformKeyStore>>,
     ) -> Result<(Vault, VaultOpenReport)> {
-        fs::create_dir_all(data_dir)?;
+        crate::files::private_dir(data_dir)?;
         let keys = KeyFile::new(data_dir.join(VAULT_KEYS), "vault");
         let mut report = VaultOpenReport::default();
         let store = if keys.exists() {
@@ -269,6 +339,28 @@ impl Vault {
         }
     }
 
+    /// `vault.db` holds entries but the key file that opens them (`vault.keys`) is gone: the
+    /// log cannot be opened, and a new vault cannot be made over it. Restoring the key file from
+    /// a backup, or a wipe, are the ways out.
+    pub fn key_file_missing(&self) -> bool {
+        if self.inner.keys.exists() {
+            return false;
+        }
+        let path = self.inner.dir.join(VAULT_DB);
+        if !path.exists() {
+            return false;
+        }
+        // Read-only and without the store's migrations: this only looks.
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| {
+                c.query_row("SELECT EXISTS (SELECT 1 FROM entries)", [], |r| {
+                    r.get::<_, bool>(0)
+                })
+            })
+            // A file that cannot even be read is still not something to paper over.
+            .unwrap_or(true)
+    }
+
     /// Creates the vault: a random vault key wrapped under `passphrase`, a device signing key,
     /// and the canary. Leaves it unlocked.
     pub fn init(&self, passphrase: &Passphrase) -> Result<()> {
@@ -287,7 +379,7 @@ impl Vault {
             let existing: i64 = tx.query_row("SELECT count(*) FROM entries", [], |r| r.get(0))?;
             if existing > 0 {
                 // Entries without a key file: refuse to paper over them with a new key.
-                return Err(Error::AlreadyInitialized);
+                return Err(Error::from(VaultError::KeyFileMissing));
             }
             tx.execute("DELETE FROM meta", [])?;
             tx.execute(
@@ -316,6 +408,9 @@ impl Vault {
     /// Unlocks with the passphrase. A wrong one is `WrongPassphrase` and changes nothing.
     pub fn unlock(&self, passphrase: &Passphrase) -> Result<()> {
         let _life = lock(&self.inner.life);
+        if self.key_file_missing() {
+            return Err(Error::from(VaultError::KeyFileMissing));
+        }
         let key = self.inner.keys.unwrap_with_passphrase(passphrase)?;
         self.finish_unlock(key)
     }
@@ -328,6 +423,9 @@ impl Vault {
             .as_deref()
             .ok_or(Error::from(VaultError::NoPlatformKeyStore))?;
         let _life = lock(&self.inner.life);
+        if self.key_file_missing() {
+            return Err(Error::from(VaultError::KeyFileMissing));
+        }
         let key = self.inner.keys.unwrap_with_platform(store)?;
         self.finish_unlock(key)
     }
@@ -504,11 +602,19 @@ impl Vault {
         let id = random_id()?;
         let sealed = aead_seal(key.bytes(), &attachment_aad(&id), &stripped.bytes)?;
         let dir = self.attachments_dir();
-        fs::create_dir_all(&dir)?;
+        // The owner's only (0700 / 0600), like everything in the data directory.
+        crate::files::private_dir(&dir)?;
         let tmp = dir.join(format!("{id}.tmp"));
         {
             use std::io::Write;
-            let mut f = fs::File::create(&tmp)?;
+            let mut opts = fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&tmp)?;
             f.write_all(&sealed)?;
             f.sync_all()?;
         }
@@ -575,14 +681,18 @@ impl Vault {
         watchlists: Option<&Watchlists>,
     ) -> Result<LogReceipt> {
         sighting.validate(Utc::now())?;
-        if reason
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > record::MAX_SHORT_TEXT)
-        {
-            return Err(Error::from(VaultError::AmendmentReasonTooLong));
-        }
+        let reason = match reason.as_deref().map(str::trim) {
+            None | Some("") => return Err(Error::from(VaultError::AmendmentNeedsReason)),
+            Some(r) if r.chars().count() > record::MAX_SHORT_TEXT => {
+                return Err(Error::from(VaultError::AmendmentReasonTooLong));
+            }
+            Some(r) => Some(r.to_owned()),
+        };
         // The target must be a record this vault holds (an original, not an amendment).
         let current = self.record(id)?;
+        if current.sighting == sighting {
+            return Err(Error::from(VaultError::AmendmentChangesNothing));
+        }
         let matches = match_plates(&sighting, watchlists)?;
         let amendment_id = random_id()?;
         let seq = self.with_unlocked(|u, store| {
@@ -604,8 +714,10 @@ impl Vault {
         })
     }
 
-    /// Every entry, decrypted, in chain order, with its chain fields.
-    fn entries(&self) -> Result<Vec<(StoredEntry, EntryBody)>> {
+    /// Every stored entry in chain order: its chain fields as stored and, when it can be read,
+    /// its decrypted bytes and body. An entry that cannot be read is returned as such, never as
+    /// an error for the whole log.
+    fn rows(&self) -> Result<Vec<Row>> {
         self.with_unlocked(|u, store| {
             store.read(|c| {
                 let mut stmt = c.prepare_cached(
@@ -615,44 +727,94 @@ impl Vault {
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
                     let seq = u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0);
-                    let sealed: Vec<u8> = r.get(1)?;
-                    let plain = aead_open(u.key.bytes(), &entry_aad(seq), &sealed)?;
-                    let body: EntryBody = serde_json::from_slice(&plain)
-                        .map_err(|_| Error::Corrupt { store: "vault" })?;
-                    if body.seq != seq {
-                        return Err(Error::Decrypt);
-                    }
-                    out.push((
-                        StoredEntry {
-                            seq,
-                            plain,
-                            prev_hash: hash32(&r.get::<_, Vec<u8>>(2)?)?,
-                            hash: hash32(&r.get::<_, Vec<u8>>(3)?)?,
-                            signature: r.get(4)?,
+                    let sealed: Vec<u8> = r.get(1).unwrap_or_default();
+                    let content = match aead_open(u.key.bytes(), &entry_aad(seq), &sealed) {
+                        Err(_) => Err(Damage::Undecryptable),
+                        Ok(plain) => match serde_json::from_slice::<EntryBody>(&plain) {
+                            Ok(body) if body.seq == seq => Ok((plain, body)),
+                            _ => Err(Damage::Unreadable),
                         },
-                        body,
-                    ));
+                    };
+                    out.push(Row {
+                        seq,
+                        prev_hash: r.get(2).unwrap_or_default(),
+                        hash: r.get(3).unwrap_or_default(),
+                        signature: r.get(4).unwrap_or_default(),
+                        content,
+                    });
                 }
                 Ok(out)
             })
         })
     }
 
-    /// Every record as it now stands, newest observation first.
+    /// The entries that can be read and whose chain fields are whole, decrypted, in chain
+    /// order; and the others, as damaged entries.
+    fn entries(&self) -> Result<Entries> {
+        let mut good = Vec::new();
+        let mut damaged = Vec::new();
+        for row in self.rows()? {
+            let fields = hash32(&row.prev_hash).and_then(|p| Ok((p, hash32(&row.hash)?)));
+            match (row.content, fields) {
+                (Ok((plain, body)), Ok((prev_hash, hash))) => good.push((
+                    StoredEntry {
+                        seq: row.seq,
+                        plain,
+                        prev_hash,
+                        hash,
+                        signature: row.signature,
+                    },
+                    body,
+                )),
+                (content, _) => damaged.push(DamagedEntry {
+                    seq: row.seq,
+                    damage: content.err().unwrap_or(Damage::ChainFields),
+                    prev_hash: row.prev_hash,
+                    hash: row.hash,
+                    signature: row.signature,
+                }),
+            }
+        }
+        Ok((good, damaged))
+    }
+
+    /// Every record as it now stands, newest observation first. Entries that cannot be read
+    /// are left out; [`Vault::list_checked`] names them.
     pub fn list(&self) -> Result<Vec<RecordView>> {
-        let mut records = views(self.entries()?.into_iter().map(|(_, b)| b));
+        Ok(self.list_checked()?.records)
+    }
+
+    /// Every record as it now stands, newest observation first, and the entries that could not
+    /// be read, by number.
+    pub fn list_checked(&self) -> Result<Listing> {
+        let mut damaged = Vec::new();
+        let mut bodies = Vec::new();
+        for row in self.rows()? {
+            match row.content {
+                Ok((_, body)) => bodies.push(body),
+                Err(damage) => damaged.push(DamagedInfo {
+                    seq: row.seq,
+                    damage,
+                }),
+            }
+        }
+        let mut records = views(bodies.into_iter());
         records.sort_by(|a, b| {
             b.sighting
                 .observed_at
                 .cmp(&a.sighting.observed_at)
                 .then(b.seq.cmp(&a.seq))
         });
-        Ok(records)
+        Ok(Listing { records, damaged })
     }
 
     /// One record with its amendment history. `id` may be a unique prefix of at least 4 characters.
     pub fn record(&self, id: &str) -> Result<RecordView> {
-        let records = views(self.entries()?.into_iter().map(|(_, b)| b));
+        let records = views(
+            self.rows()?
+                .into_iter()
+                .filter_map(|r| r.content.ok().map(|(_, b)| b)),
+        );
         let found: Vec<RecordView> = records
             .into_iter()
             .filter(|r| r.id == id || (id.len() >= 4 && r.id.starts_with(id)))
@@ -684,29 +846,99 @@ impl Vault {
         })
     }
 
-    /// Checks every link and signature of the stored chain.
+    /// Checks every link and signature of the stored chain; `Err(ChainDamaged)` if anything is
+    /// wrong ([`Vault::check_chain`] names each problem).
     pub fn verify_chain(&self) -> Result<ChainReport> {
-        let entries = self.entries()?;
+        let report = self.check_chain()?;
+        if report.valid {
+            Ok(report)
+        } else {
+            Err(Error::from(VaultError::ChainDamaged))
+        }
+    }
+
+    /// Checks every entry of the stored chain and names each problem by entry number: an entry
+    /// that cannot be read, a bad signature, a hash that does not match, a broken link, and
+    /// entries deleted from the start or the middle without a signed purge that explains it.
+    pub fn check_chain(&self) -> Result<ChainReport> {
+        let rows = self.rows()?;
         let device = self.device_public_key()?;
-        let mut prev: Option<[u8; 32]> = None;
-        for (e, _) in &entries {
-            if let Some(p) = prev
-                && e.prev_hash != p
-            {
-                return Err(Error::Corrupt { store: "vault" });
+        let mut problems = Vec::new();
+        // Entries up to this number were purged, as a signed purge entry says.
+        let purged_through = rows
+            .iter()
+            .filter(|r| {
+                hash32(&r.hash)
+                    .is_ok_and(|h| device.verify(&chain::signed_message(&h), &r.signature))
+            })
+            .filter_map(|r| match r.content.as_ref().map(|(_, b)| &b.content) {
+                Ok(EntryContent::Purge { through_seq, .. }) => Some(*through_seq),
+                _ => None,
+            })
+            .max();
+        if let Some(first) = rows.first()
+            && first.seq > 1
+            && purged_through.is_none_or(|p| p + 1 != first.seq)
+        {
+            problems.push(ChainProblem::Missing {
+                from_seq: purged_through.map_or(1, |p| p + 1).min(first.seq - 1),
+                to_seq: first.seq - 1,
+            });
+        }
+        let mut before: Option<&Row> = None;
+        for row in &rows {
+            let seq = row.seq;
+            if let Err(damage) = &row.content {
+                problems.push(ChainProblem::Damaged {
+                    seq,
+                    damage: *damage,
+                });
             }
-            if chain::link_hash(&e.prev_hash, e.seq, &e.plain) != e.hash
-                || !device.verify(&chain::signed_message(&e.hash), &e.signature)
-            {
-                return Err(Error::Corrupt { store: "vault" });
+            match (hash32(&row.prev_hash), hash32(&row.hash)) {
+                (Ok(prev), Ok(hash)) => {
+                    if !device.verify(&chain::signed_message(&hash), &row.signature) {
+                        problems.push(ChainProblem::BadSignature { seq });
+                    }
+                    if let Ok((plain, _)) = &row.content
+                        && chain::link_hash(&prev, seq, plain) != hash
+                    {
+                        problems.push(ChainProblem::HashMismatch { seq });
+                    }
+                    let expected = match before {
+                        Some(b) if b.seq + 1 == seq => hash32(&b.hash).ok(),
+                        None if seq == 1 => Some(chain::GENESIS),
+                        _ => None,
+                    };
+                    if expected.is_some_and(|e| e != prev) {
+                        problems.push(ChainProblem::ChainBroken { seq });
+                    }
+                }
+                _ => {
+                    if row.content.is_ok() {
+                        problems.push(ChainProblem::Damaged {
+                            seq,
+                            damage: Damage::ChainFields,
+                        });
+                    }
+                }
             }
-            prev = Some(e.hash);
+            if let Some(b) = before
+                && seq > b.seq + 1
+            {
+                problems.push(ChainProblem::Missing {
+                    from_seq: b.seq + 1,
+                    to_seq: seq - 1,
+                });
+            }
+            before = Some(row);
         }
         Ok(ChainReport {
-            entries: u64::try_from(entries.len()).unwrap_or(u64::MAX),
-            first_seq: entries.first().map(|(e, _)| e.seq),
-            last_seq: entries.last().map(|(e, _)| e.seq),
+            entries: u64::try_from(rows.len()).unwrap_or(u64::MAX),
+            first_seq: rows.first().map(|r| r.seq),
+            last_seq: rows.last().map(|r| r.seq),
             device_key: device.to_string(),
+            valid: problems.is_empty(),
+            problems,
         })
     }
 
@@ -715,8 +947,10 @@ impl Vault {
     }
 
     /// Writes the export bundle: in clear (an explicit choice) or sealed to a recipient.
+    /// Entries that cannot be read are carried marked as damaged, and a photo that cannot be
+    /// read is left out (the verifier names it): neither keeps the rest from the export.
     pub fn export(&self, target: &export::ExportTarget) -> Result<Vec<u8>> {
-        let entries = self.entries()?;
+        let (entries, damaged) = self.entries()?;
         // Every photo any entry refers to, including ones an amendment later dropped: the
         // original entry still names it, and the verifier checks it.
         let mut attachments = Vec::new();
@@ -727,15 +961,20 @@ impl Vault {
             {
                 for a in &sighting.attachments {
                     if seen.insert(a.id.clone()) {
-                        attachments.push((a.clone(), self.attachment(a)?));
+                        match self.attachment(a) {
+                            Ok(bytes) => attachments.push((a.clone(), bytes)),
+                            Err(e @ (Error::Locked | Error::NotInitialized)) => return Err(e),
+                            Err(_) => {}
+                        }
                     }
                 }
             }
         }
         self.with_unlocked(|u, _| {
-            Ok(export::write(
+            Ok(export::write_with_damaged(
                 &u.device,
                 &entries,
+                &damaged,
                 &attachments,
                 target,
                 Utc::now(),
@@ -771,23 +1010,28 @@ impl Vault {
                 through_seq: None,
             });
         };
-        let before = self.entries()?;
+        // An entry that cannot be read is purged like the others (its photos, unknown, stay).
+        let before = self.rows()?;
+        let ids = |r: &Row| match &r.content {
+            Ok((_, b)) => attachment_ids(b),
+            Err(_) => Vec::new(),
+        };
         let kept_refs: HashSet<String> = before
             .iter()
-            .filter(|(e, _)| e.seq > through)
-            .flat_map(|(_, b)| attachment_ids(b))
+            .filter(|r| r.seq > through)
+            .flat_map(ids)
             .collect();
         let dropped_refs: Vec<String> = before
             .iter()
-            .filter(|(e, _)| e.seq <= through)
-            .flat_map(|(_, b)| attachment_ids(b))
+            .filter(|r| r.seq <= through)
+            .flat_map(ids)
             .filter(|id| !kept_refs.contains(id))
             .collect();
         let last_hash = before
             .iter()
-            .find(|(e, _)| e.seq == through)
-            .map(|(e, _)| e.hash)
-            .ok_or(Error::Corrupt { store: "vault" })?;
+            .find(|r| r.seq == through)
+            .map(|r| hash32(&r.hash))
+            .ok_or(Error::Corrupt { store: "vault" })??;
         self.with_unlocked(|u, store| {
             // The deletion and the signed entry recording it commit together.
             store.write(|tx| {
@@ -858,11 +1102,13 @@ impl Vault {
                 }
             }
         }
+        // Photos are ciphertext under the key destroyed above: unlinking is enough, and an
+        // overwrite with two fsyncs per photo would make a wipe of 500 photos take seconds.
         let dir = self.attachments_dir();
         if let Ok(list) = fs::read_dir(&dir) {
             for entry in list.flatten() {
-                if let Err(e) = overwrite_and_remove(&entry.path()) {
-                    first_error.get_or_insert(e);
+                if let Err(e) = fs::remove_file(entry.path()) {
+                    first_error.get_or_insert(Error::Io(e));
                 }
             }
         }
@@ -931,6 +1177,19 @@ fn append_in(
 
 pub(crate) use silbato_proto::chain::ChainEntry as StoredEntry;
 
+/// The readable entries with their chain fields, and the damaged ones.
+type Entries = (Vec<(StoredEntry, EntryBody)>, Vec<DamagedEntry>);
+
+/// One stored entry: its chain fields as stored, and its decrypted bytes and body, or why it
+/// cannot be read.
+struct Row {
+    seq: u64,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+    signature: Vec<u8>,
+    content: std::result::Result<(Zeroizing<Vec<u8>>, EntryBody), Damage>,
+}
+
 fn attachment_ids(body: &EntryBody) -> Vec<String> {
     match &body.content {
         EntryContent::Sighting { sighting } | EntryContent::Amendment { sighting, .. } => {
@@ -962,14 +1221,16 @@ fn views(bodies: impl Iterator<Item = EntryBody>) -> Vec<RecordView> {
                 sighting,
                 reason,
             } => {
-                let info = AmendmentInfo {
+                let mut info = AmendmentInfo {
                     id: b.id.clone(),
                     seq: b.seq,
                     recorded_at: b.recorded_at,
                     reason,
+                    changes: Vec::new(),
                 };
                 match by_id.get(&amends).and_then(|i| records.get_mut(*i)) {
                     Some(r) => {
+                        info.changes = record::changes(&r.sighting, &sighting);
                         r.sighting = sighting;
                         r.amendments.push(info);
                     }

@@ -76,7 +76,7 @@ impl Watchlists {
     /// Opens `inbox.db` in `data_dir` on its own. Inside the app, [`Watchlists::with_store`]
     /// shares the inbox's connection instead.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir)?;
+        crate::files::private_dir(data_dir)?;
         Ok(Self::with_store(Arc::new(Store::open(
             &data_dir.join(INBOX_DB),
             INBOX_SPEC,
@@ -90,18 +90,44 @@ impl Watchlists {
         }
     }
 
-    /// Installs a verified watch-list atomically; refuses rollbacks and takeovers of a list by a
-    /// key other than the one that signed the installed version.
+    /// Installs a verified watch-list atomically; refuses rollbacks, takeovers of a list by a
+    /// key other than the one that signed the installed version, and a list with no vehicles
+    /// replacing one that has some (see [`Watchlists::install_allowing_empty`]).
     pub fn install(&self, bytes: &[u8], trusted: &HashSet<PublicKey>) -> Result<WatchlistInfo> {
-        let (payload, signers) = open_watchlist(bytes, |k| trusted.contains(k))?;
+        self.install_with(bytes, trusted, false)
+    }
+
+    /// As [`Watchlists::install`], but a list with no vehicles may replace one that has some when
+    /// its publisher also built it with `allow_empty` (in the signed document). Both are needed:
+    /// the publisher says the list is empty on purpose, and the user says so too.
+    pub fn install_allowing_empty(
+        &self,
+        bytes: &[u8],
+        trusted: &HashSet<PublicKey>,
+    ) -> Result<WatchlistInfo> {
+        self.install_with(bytes, trusted, true)
+    }
+
+    fn install_with(
+        &self,
+        bytes: &[u8],
+        trusted: &HashSet<PublicKey>,
+        user_allows_empty: bool,
+    ) -> Result<WatchlistInfo> {
+        let opened = open_watchlist_document(bytes, |k| trusted.contains(k))?;
+        let (payload, signers) = (&opened.payload, &opened.signers);
         let info = self.store.write(|tx| {
-            let installed: Option<(i64, String)> = tx
-                .query_row("SELECT version, signer FROM watchlists WHERE list_id = ?1", [&payload.list_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+            let installed: Option<(i64, String, i64)> = tx
+                .query_row(
+                    "SELECT w.version, w.signer,
+                            (SELECT count(*) FROM watch_entries e WHERE e.list_id = w.list_id)
+                     FROM watchlists w WHERE w.list_id = ?1",
+                    [&payload.list_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()?;
             let signer = match &installed {
-                Some((version, owner)) => {
+                Some((version, owner, _)) => {
                     let installed = u64::try_from(*version).unwrap_or(0);
                     if payload.version <= installed {
                         return Err(Error::Rollback { pack_id: payload.list_id.clone(), installed, offered: payload.version });
@@ -111,6 +137,14 @@ impl Watchlists {
                 None => signers.first().copied(),
             }
             .ok_or(Error::UntrustedKey { what: DocKind::Envelope })?;
+            // An empty list silently replacing a full one would make every check say "no match".
+            if let Some((_, _, held)) = installed
+                && held > 0
+                && payload.entries.is_empty()
+                && !(opened.allow_empty && user_allows_empty)
+            {
+                return Err(WatchlistError::EmptyReplacesEntries.into());
+            }
             tx.execute("DELETE FROM watchlists WHERE list_id = ?1", [&payload.list_id])?;
             tx.execute(
                 "INSERT INTO watchlists (list_id, publisher, version, issued, signer, installed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -208,9 +242,23 @@ impl Watchlists {
     }
 
     /// Checks a plate (full or partial, `?` for an unknown character) against every installed
-    /// list, optionally only entries of one state.
+    /// list, optionally only entries of one state. With no list installed this finds nothing;
+    /// a user's explicit check uses [`Watchlists::check_installed`], which says so instead.
     pub fn check(&self, plate: &str, state: Option<&str>) -> Result<Vec<WatchHit>> {
         let query: Plate = normalize(plate)?;
+        self.check_plate(&query, state)
+    }
+
+    /// As [`Watchlists::check`], but with no watch-list installed the answer is
+    /// [`WatchlistError::NoneInstalled`], never an empty "no match".
+    pub fn check_installed(&self, plate: &str, state: Option<&str>) -> Result<Vec<WatchHit>> {
+        let query: Plate = normalize(plate)?;
+        let any: bool = self.store.read(|c| {
+            Ok(c.query_row("SELECT EXISTS (SELECT 1 FROM watchlists)", [], |r| r.get(0))?)
+        })?;
+        if !any {
+            return Err(WatchlistError::NoneInstalled.into());
+        }
         self.check_plate(&query, state)
     }
 

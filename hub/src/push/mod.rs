@@ -65,6 +65,18 @@ pub struct PushConfig {
     /// Whole-request timeout per push, in seconds (default 10; 0 is raised to 1).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Most push subscriptions one client (address; IPv6 /64) may hold, pending or confirmed
+    /// (default 16; 0 is raised to 1). Counted by a keyed hash that is new at every start.
+    #[serde(default = "default_max_subscriptions_per_client")]
+    pub max_subscriptions_per_client: u32,
+    /// Seconds a device has to echo its confirmation push before the subscription is forgotten
+    /// (default 86,400; at least 60).
+    #[serde(default = "default_confirm_within")]
+    pub confirm_within_secs: u64,
+    /// `[egress] allow_private_endpoints`, copied here by `HubConfig` (not a `[push]` key): off,
+    /// the Web Push client's resolver drops every non-public address a name resolves to.
+    #[serde(skip)]
+    pub allow_private_endpoints: bool,
 }
 
 // Written by hand rather than derived so that `PushConfig::default()` agrees with an empty
@@ -76,8 +88,19 @@ impl Default for PushConfig {
             fcm: None,
             apns: None,
             timeout_secs: default_timeout(),
+            max_subscriptions_per_client: default_max_subscriptions_per_client(),
+            confirm_within_secs: default_confirm_within(),
+            allow_private_endpoints: false,
         }
     }
+}
+
+fn default_max_subscriptions_per_client() -> u32 {
+    16
+}
+
+fn default_confirm_within() -> u64 {
+    86_400
 }
 
 fn yes() -> bool {
@@ -115,7 +138,10 @@ impl Gateways {
     pub fn from_config(cfg: &PushConfig) -> Result<Gateways, PushError> {
         let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
         let webpush: Option<Arc<dyn PushGateway>> = if cfg.webpush {
-            Some(Arc::new(webpush::WebPush::new(timeout)?))
+            Some(Arc::new(webpush::WebPush::new(
+                timeout,
+                cfg.allow_private_endpoints,
+            )?))
         } else {
             None
         };

@@ -36,9 +36,16 @@ pub struct WebPush {
 }
 
 impl WebPush {
-    /// A sender whose requests give up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<WebPush, PushError> {
-        Self::with_builder(super::client_builder(timeout))
+    /// A sender whose requests give up after `timeout`. Unless `allow_private`, its resolver
+    /// (`crate::egress::PublicOnly`) drops every non-public address an endpoint's name resolves
+    /// to, so a name that later points at the operator's own network is not reached (the fan-out
+    /// refuses non-public address literals itself).
+    pub fn new(timeout: Duration, allow_private: bool) -> Result<WebPush, PushError> {
+        Self::with_builder(
+            super::client_builder(timeout).dns_resolver(std::sync::Arc::new(
+                crate::egress::PublicOnly { allow_private },
+            )),
+        )
     }
 
     fn with_builder(builder: reqwest::ClientBuilder) -> Result<WebPush, PushError> {

@@ -134,12 +134,32 @@ impl Fixture {
             HubConfig::new("127.0.0.1:0", root.join("data"), root.join("network.json"));
         config.packs_dir = Some(root.join("packs"));
         config.watchlist = Some(root.join("watchlist.json"));
+        // The tests' push endpoints are on loopback.
+        config.egress.allow_private_endpoints = true;
         Fixture {
             dir,
             net,
             pack_id,
             config,
         }
+    }
+
+    /// Re-signs the profile (same version) with `extra` regions (code, name) added, before the hub
+    /// starts: alerts must lie within the profile's regions.
+    pub fn with_regions(&self, extra: &[(&str, &str)]) {
+        let mut profile = self.net.profile(1);
+        for (code, name) in extra {
+            profile.regions.push(silbato_core::network::Region {
+                code: (*code).to_owned(),
+                name: (*name).to_owned(),
+                polygon: None,
+            });
+        }
+        std::fs::write(
+            self.path("network.json"),
+            sign_profile(&profile, &[&self.net.root]),
+        )
+        .unwrap();
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -632,6 +632,10 @@ public protocol AlertInboxProtocol: AnyObject, Sendable {
     
     func addPlace(label: String, latitude: Double, longitude: Double, radiusM: Double) throws  -> PlaceItem
     
+    /**
+     * One alert; `inbox.ambiguous_alert` when several networks have this id (then
+     * [`AlertInbox::network_alert`]).
+     */
     func alert(id: String, lang: String) throws  -> AlertItem
     
     func confirmNetwork(id: String, fingerprint: String) throws 
@@ -661,7 +665,14 @@ public protocol AlertInboxProtocol: AnyObject, Sendable {
      */
     func installNetworkQr(text: String, fingerprint: String?) throws  -> NetworkItem
     
+    func markNetworkAlertRead(networkId: String, id: String) throws 
+    
     func markRead(id: String) throws 
+    
+    /**
+     * One alert of one network: an alert is identified by (network, id).
+     */
+    func networkAlert(networkId: String, id: String, lang: String) throws  -> AlertItem
     
     func networks() throws  -> [NetworkItem]
     
@@ -671,6 +682,11 @@ public protocol AlertInboxProtocol: AnyObject, Sendable {
      * The device's push public key (32 bytes): what a hub subscription carries.
      */
     func pushPublicKey() throws  -> Data
+    
+    /**
+     * Removes a network with its alerts and queued reports.
+     */
+    func removeNetwork(id: String) throws 
     
     func removePlace(id: String) throws 
     
@@ -685,6 +701,12 @@ public protocol AlertInboxProtocol: AnyObject, Sendable {
     func unfollowRegion(code: String) throws 
     
     func unreadCount() throws  -> UInt64
+    
+    /**
+     * Deletes this device's push subscription at a hub — or at every hub it was registered
+     * with — signed by the device's subscription key. Returns the hubs it was deleted at.
+     */
+    func unsubscribePush(hubUrl: String?) throws  -> [String]
     
 }
 /**
@@ -767,6 +789,10 @@ open func addPlace(label: String, latitude: Double, longitude: Double, radiusM: 
 })
 }
     
+    /**
+     * One alert; `inbox.ambiguous_alert` when several networks have this id (then
+     * [`AlertInbox::network_alert`]).
+     */
 open func alert(id: String, lang: String)throws  -> AlertItem  {
     return try  FfiConverterTypeAlertItem_lift(try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
         uniffiCallStatus in
@@ -878,6 +904,16 @@ open func installNetworkQr(text: String, fingerprint: String?)throws  -> Network
 })
 }
     
+open func markNetworkAlertRead(networkId: String, id: String)throws   {try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
+        uniffiCallStatus in
+    uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(networkId),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
+}
+    
 open func markRead(id: String)throws   {try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
         uniffiCallStatus in
     uniffi_silbato_ffi_fn_method_alertinbox_mark_read(
@@ -885,6 +921,21 @@ open func markRead(id: String)throws   {try rustCallWithError(FfiConverterTypeSi
         FfiConverterString.lower(id),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * One alert of one network: an alert is identified by (network, id).
+     */
+open func networkAlert(networkId: String, id: String, lang: String)throws  -> AlertItem  {
+    return try  FfiConverterTypeAlertItem_lift(try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
+        uniffiCallStatus in
+    uniffi_silbato_ffi_fn_method_alertinbox_network_alert(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(networkId),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(lang),uniffiCallStatus
+    )
+})
 }
     
 open func networks()throws  -> [NetworkItem]  {
@@ -915,6 +966,18 @@ open func pushPublicKey()throws  -> Data  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Removes a network with its alerts and queued reports.
+     */
+open func removeNetwork(id: String)throws   {try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
+        uniffiCallStatus in
+    uniffi_silbato_ffi_fn_method_alertinbox_remove_network(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+}
 }
     
 open func removePlace(id: String)throws   {try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
@@ -965,6 +1028,20 @@ open func unreadCount()throws  -> UInt64  {
         uniffiCallStatus in
     uniffi_silbato_ffi_fn_method_alertinbox_unread_count(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes this device's push subscription at a hub — or at every hub it was registered
+     * with — signed by the device's subscription key. Returns the hubs it was deleted at.
+     */
+open func unsubscribePush(hubUrl: String?)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
+        uniffiCallStatus in
+    uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(hubUrl),uniffiCallStatus
     )
 })
 }
@@ -1993,6 +2070,10 @@ public func FfiConverterTypeSilbato_lower(_ value: Silbato) -> UInt64 {
  */
 public struct AlertItem: Equatable, Hashable {
     public var id: String
+    /**
+     * With `id`, what identifies the alert: another network may use the same id.
+     */
+    public var networkId: String
     public var networkName: String
     public var headline: String
     public var description: String?
@@ -2011,8 +2092,12 @@ public struct AlertItem: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, networkName: String, headline: String, description: String?, instruction: String?, hotline: String?, category: Category, severity: Severity, certainty: Certainty, allClear: Bool, status: AlertStatus, relevance: Relevance, sentMs: Int64, expiresMs: Int64, read: Bool, signedBy: [String]) {
+    public init(id: String, 
+        /**
+         * With `id`, what identifies the alert: another network may use the same id.
+         */networkId: String, networkName: String, headline: String, description: String?, instruction: String?, hotline: String?, category: Category, severity: Severity, certainty: Certainty, allClear: Bool, status: AlertStatus, relevance: Relevance, sentMs: Int64, expiresMs: Int64, read: Bool, signedBy: [String]) {
         self.id = id
+        self.networkId = networkId
         self.networkName = networkName
         self.headline = headline
         self.description = description
@@ -2047,6 +2132,7 @@ public struct FfiConverterTypeAlertItem: FfiConverterRustBuffer {
         return
             try AlertItem(
                 id: FfiConverterString.read(from: &buf), 
+                networkId: FfiConverterString.read(from: &buf), 
                 networkName: FfiConverterString.read(from: &buf), 
                 headline: FfiConverterString.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
@@ -2067,6 +2153,7 @@ public struct FfiConverterTypeAlertItem: FfiConverterRustBuffer {
 
     public static func write(_ value: AlertItem, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.networkId, into: &buf)
         FfiConverterString.write(value.networkName, into: &buf)
         FfiConverterString.write(value.headline, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
@@ -3464,6 +3551,7 @@ public enum AlertStatus: Equatable, Hashable {
     case expired
     case superseded
     case retracted
+    case withdrawn
 
 
 
@@ -3493,6 +3581,8 @@ public struct FfiConverterTypeAlertStatus: FfiConverterRustBuffer {
         
         case 4: return .retracted
         
+        case 5: return .withdrawn
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3515,6 +3605,10 @@ public struct FfiConverterTypeAlertStatus: FfiConverterRustBuffer {
         
         case .retracted:
             writeInt(&buf, Int32(4))
+        
+        
+        case .withdrawn:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -5075,7 +5169,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_silbato_ffi_checksum_method_alertinbox_add_place() != 52393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_silbato_ffi_checksum_method_alertinbox_alert() != 9358) {
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_alert() != 29659) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_confirm_network() != 37363) {
@@ -5105,7 +5199,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr() != 35074) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read() != 25406) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_mark_read() != 6004) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_network_alert() != 23930) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_networks() != 14640) {
@@ -5115,6 +5215,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key() != 7976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() != 37878) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_remove_place() != 43253) {
@@ -5130,6 +5233,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_unread_count() != 339) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push() != 61037) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_rights_card() != 18646) {

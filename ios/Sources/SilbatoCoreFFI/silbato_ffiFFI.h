@@ -345,9 +345,19 @@ RustBuffer uniffi_silbato_ffi_fn_method_alertinbox_install_network(uint64_t ptr,
 RustBuffer uniffi_silbato_ffi_fn_method_alertinbox_install_network_qr(uint64_t ptr, RustBuffer text, RustBuffer fingerprint, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_MARK_NETWORK_ALERT_READ
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_MARK_NETWORK_ALERT_READ
+void uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read(uint64_t ptr, RustBuffer network_id, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_MARK_READ
 #define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_MARK_READ
 void uniffi_silbato_ffi_fn_method_alertinbox_mark_read(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_NETWORK_ALERT
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_NETWORK_ALERT
+RustBuffer uniffi_silbato_ffi_fn_method_alertinbox_network_alert(uint64_t ptr, RustBuffer network_id, RustBuffer id, RustBuffer lang, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_NETWORKS
@@ -363,6 +373,11 @@ RustBuffer uniffi_silbato_ffi_fn_method_alertinbox_places(uint64_t ptr, RustCall
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_PUSH_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_PUSH_PUBLIC_KEY
 RustBuffer uniffi_silbato_ffi_fn_method_alertinbox_push_public_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_REMOVE_NETWORK
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_REMOVE_NETWORK
+void uniffi_silbato_ffi_fn_method_alertinbox_remove_network(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_REMOVE_PLACE
@@ -388,6 +403,11 @@ void uniffi_silbato_ffi_fn_method_alertinbox_unfollow_region(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_UNREAD_COUNT
 #define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_UNREAD_COUNT
 uint64_t uniffi_silbato_ffi_fn_method_alertinbox_unread_count(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_UNSUBSCRIBE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_METHOD_ALERTINBOX_UNSUBSCRIBE_PUSH
+RustBuffer uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push(uint64_t ptr, RustBuffer hub_url, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_FN_CLONE_RIGHTS
@@ -923,9 +943,21 @@ uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_MARK_NETWORK_ALERT_READ
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_MARK_NETWORK_ALERT_READ
+uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_MARK_READ
 #define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_MARK_READ
 uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_mark_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_NETWORK_ALERT
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_NETWORK_ALERT
+uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_network_alert(void
     
 );
 #endif
@@ -944,6 +976,12 @@ uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_places(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_PUSH_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_PUSH_PUBLIC_KEY
 uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_REMOVE_NETWORK
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_REMOVE_NETWORK
+uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_remove_network(void
     
 );
 #endif
@@ -974,6 +1012,12 @@ uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_unfollow_region(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_UNREAD_COUNT
 #define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_UNREAD_COUNT
 uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_unread_count(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_UNSUBSCRIBE_PUSH
+#define UNIFFI_FFIDEF_UNIFFI_SILBATO_FFI_CHECKSUM_METHOD_ALERTINBOX_UNSUBSCRIBE_PUSH
+uint16_t uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push(void
     
 );
 #endif

@@ -89,7 +89,8 @@ enum Labels {
         case .active: return String(localized: "Active")
         case .expired: return String(localized: "Expired")
         case .superseded: return String(localized: "Replaced by an update")
-        case .retracted: return String(localized: "Withdrawn by the network")
+        case .retracted: return String(localized: "Called off by the network")
+        case .withdrawn: return String(localized: "Withdrawn: a signer is no longer trusted")
         }
     }
 

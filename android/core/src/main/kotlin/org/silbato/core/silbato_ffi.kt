@@ -735,13 +735,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr(
     ): Int
+    external fun uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read(
+    ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_mark_read(
+    ): Int
+    external fun uniffi_silbato_ffi_checksum_method_alertinbox_network_alert(
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_networks(
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_places(
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key(
+    ): Int
+    external fun uniffi_silbato_ffi_checksum_method_alertinbox_remove_network(
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_remove_place(
     ): Int
@@ -752,6 +758,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_unfollow_region(
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_alertinbox_unread_count(
+    ): Int
+    external fun uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push(
     ): Int
     external fun uniffi_silbato_ffi_checksum_method_rights_card(
     ): Int
@@ -860,14 +868,20 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_silbato_ffi_fn_method_alertinbox_install_network_qr(`ptr`: Long,`text`: RustBuffer.ByValue,`fingerprint`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read(`ptr`: Long,`networkId`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_silbato_ffi_fn_method_alertinbox_mark_read(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_silbato_ffi_fn_method_alertinbox_network_alert(`ptr`: Long,`networkId`: RustBuffer.ByValue,`id`: RustBuffer.ByValue,`lang`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_silbato_ffi_fn_method_alertinbox_networks(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_silbato_ffi_fn_method_alertinbox_places(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_silbato_ffi_fn_method_alertinbox_push_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_silbato_ffi_fn_method_alertinbox_remove_network(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_silbato_ffi_fn_method_alertinbox_remove_place(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_silbato_ffi_fn_method_alertinbox_set_headline_in_notifications(`ptr`: Long,`on`: Byte,uniffi_out_err: UniffiRustCallStatus, 
@@ -878,6 +892,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_silbato_ffi_fn_method_alertinbox_unread_count(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push(`ptr`: Long,`hubUrl`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_silbato_ffi_fn_clone_rights(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_silbato_ffi_fn_free_rights(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1084,7 +1100,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_add_place() and 0xFFFF) != 52393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_alert() and 0xFFFF) != 9358) {
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_alert() and 0xFFFF) != 29659) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_confirm_network() and 0xFFFF) != 37363) {
@@ -1114,7 +1130,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_install_network_qr() and 0xFFFF) != 35074) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_network_alert_read() and 0xFFFF) != 25406) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_mark_read() and 0xFFFF) != 6004) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_network_alert() and 0xFFFF) != 23930) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_networks() and 0xFFFF) != 14640) {
@@ -1124,6 +1146,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key() and 0xFFFF) != 7976) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() and 0xFFFF) != 37878) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_place() and 0xFFFF) != 43253) {
@@ -1139,6 +1164,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_unread_count() and 0xFFFF) != 339) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_unsubscribe_push() and 0xFFFF) != 61037) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_rights_card() and 0xFFFF) != 18646) {
@@ -1712,6 +1740,10 @@ public interface AlertInboxInterface {
     
     fun `addPlace`(`label`: kotlin.String, `latitude`: kotlin.Double, `longitude`: kotlin.Double, `radiusM`: kotlin.Double): PlaceItem
     
+    /**
+     * One alert; `inbox.ambiguous_alert` when several networks have this id (then
+     * [`AlertInbox::network_alert`]).
+     */
     fun `alert`(`id`: kotlin.String, `lang`: kotlin.String): AlertItem
     
     fun `confirmNetwork`(`id`: kotlin.String, `fingerprint`: kotlin.String)
@@ -1741,7 +1773,14 @@ public interface AlertInboxInterface {
      */
     fun `installNetworkQr`(`text`: kotlin.String, `fingerprint`: kotlin.String?): NetworkItem
     
+    fun `markNetworkAlertRead`(`networkId`: kotlin.String, `id`: kotlin.String)
+    
     fun `markRead`(`id`: kotlin.String)
+    
+    /**
+     * One alert of one network: an alert is identified by (network, id).
+     */
+    fun `networkAlert`(`networkId`: kotlin.String, `id`: kotlin.String, `lang`: kotlin.String): AlertItem
     
     fun `networks`(): List<NetworkItem>
     
@@ -1751,6 +1790,11 @@ public interface AlertInboxInterface {
      * The device's push public key (32 bytes): what a hub subscription carries.
      */
     fun `pushPublicKey`(): kotlin.ByteArray
+    
+    /**
+     * Removes a network with its alerts and queued reports.
+     */
+    fun `removeNetwork`(`id`: kotlin.String)
     
     fun `removePlace`(`id`: kotlin.String)
     
@@ -1765,6 +1809,12 @@ public interface AlertInboxInterface {
     fun `unfollowRegion`(`code`: kotlin.String)
     
     fun `unreadCount`(): kotlin.ULong
+    
+    /**
+     * Deletes this device's push subscription at a hub — or at every hub it was registered
+     * with — signed by the device's subscription key. Returns the hubs it was deleted at.
+     */
+    fun `unsubscribePush`(`hubUrl`: kotlin.String?): List<kotlin.String>
     
     companion object
 }
@@ -1908,6 +1958,10 @@ open class AlertInbox: Disposable, AutoCloseable, AlertInboxInterface
     
 
     
+    /**
+     * One alert; `inbox.ambiguous_alert` when several networks have this id (then
+     * [`AlertInbox::network_alert`]).
+     */
     @Throws(SilbatoException::class)override fun `alert`(`id`: kotlin.String, `lang`: kotlin.String): AlertItem {
             return FfiConverterTypeAlertItem.lift(
     callWithHandle {
@@ -2069,6 +2123,21 @@ open class AlertInbox: Disposable, AutoCloseable, AlertInboxInterface
     
 
     
+    @Throws(SilbatoException::class)override fun `markNetworkAlertRead`(`networkId`: kotlin.String, `id`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SilbatoException) { _status ->
+    UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_mark_network_alert_read(
+        it,
+        
+        FfiConverterString.lower(`networkId`),
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    
+    
+
+    
     @Throws(SilbatoException::class)override fun `markRead`(`id`: kotlin.String)
         = 
     callWithHandle {
@@ -2080,6 +2149,26 @@ open class AlertInbox: Disposable, AutoCloseable, AlertInboxInterface
 }
     }
     
+    
+
+    
+    /**
+     * One alert of one network: an alert is identified by (network, id).
+     */
+    @Throws(SilbatoException::class)override fun `networkAlert`(`networkId`: kotlin.String, `id`: kotlin.String, `lang`: kotlin.String): AlertItem {
+            return FfiConverterTypeAlertItem.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SilbatoException) { _status ->
+    UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_network_alert(
+        it,
+        
+        FfiConverterString.lower(`networkId`),
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`lang`),_status)
+}
+    }
+    )
+    }
     
 
     
@@ -2125,6 +2214,23 @@ open class AlertInbox: Disposable, AutoCloseable, AlertInboxInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Removes a network with its alerts and queued reports.
+     */
+    @Throws(SilbatoException::class)override fun `removeNetwork`(`id`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SilbatoException) { _status ->
+    UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_remove_network(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    
     
 
     
@@ -2198,6 +2304,25 @@ open class AlertInbox: Disposable, AutoCloseable, AlertInboxInterface
     UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unread_count(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Deletes this device's push subscription at a hub — or at every hub it was registered
+     * with — signed by the device's subscription key. Returns the hubs it was deleted at.
+     */
+    @Throws(SilbatoException::class)override fun `unsubscribePush`(`hubUrl`: kotlin.String?): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SilbatoException) { _status ->
+    UniffiLib.uniffi_silbato_ffi_fn_method_alertinbox_unsubscribe_push(
+        it,
+        
+        FfiConverterOptionalString.lower(`hubUrl`),_status)
 }
     }
     )
@@ -3856,6 +3981,11 @@ public object FfiConverterTypeSilbato: FfiConverter<Silbato, Long> {
 data class AlertItem (
     var `id`: kotlin.String
     , 
+    /**
+     * With `id`, what identifies the alert: another network may use the same id.
+     */
+    var `networkId`: kotlin.String
+    , 
     var `networkName`: kotlin.String
     , 
     var `headline`: kotlin.String
@@ -3904,6 +4034,7 @@ public object FfiConverterTypeAlertItem: FfiConverterRustBuffer<AlertItem> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -3922,6 +4053,7 @@ public object FfiConverterTypeAlertItem: FfiConverterRustBuffer<AlertItem> {
 
     override fun allocationSize(value: AlertItem) = (
             FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`networkId`) +
             FfiConverterString.allocationSize(value.`networkName`) +
             FfiConverterString.allocationSize(value.`headline`) +
             FfiConverterOptionalString.allocationSize(value.`description`) +
@@ -3941,6 +4073,7 @@ public object FfiConverterTypeAlertItem: FfiConverterRustBuffer<AlertItem> {
 
     override fun write(value: AlertItem, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`networkId`, buf)
             FfiConverterString.write(value.`networkName`, buf)
             FfiConverterString.write(value.`headline`, buf)
             FfiConverterOptionalString.write(value.`description`, buf)
@@ -4979,7 +5112,8 @@ enum class AlertStatus {
     ACTIVE,
     EXPIRED,
     SUPERSEDED,
-    RETRACTED;
+    RETRACTED,
+    WITHDRAWN;
 
     
 

@@ -110,5 +110,6 @@ fun labelOf(value: AlertStatus): String = stringResource(
         AlertStatus.EXPIRED -> R.string.tag_expired
         AlertStatus.SUPERSEDED -> R.string.tag_superseded
         AlertStatus.RETRACTED -> R.string.tag_retracted
+        AlertStatus.WITHDRAWN -> R.string.tag_withdrawn
     },
 )
