@@ -321,9 +321,10 @@ impl AlertInbox {
         Ok(self.inner.inbox().confirm_network(&id, &fingerprint)?)
     }
 
-    /// Removes a network with its alerts and queued reports.
+    /// Removes a network with its alerts and queued reports, and this device's push
+    /// subscription at its hub when no other network uses that hub.
     pub fn remove_network(&self, id: String) -> Result<()> {
-        Ok(self.inner.inbox().remove_network(&id)?)
+        Ok(self.inner.remove_network(&id)?)
     }
 
     pub fn networks(&self) -> Result<Vec<NetworkItem>> {

@@ -23,8 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::files::sync_dir;
-use crate::files::{private_dir, privatize_tree};
+use crate::files::{private_dir, privatize_tree, sync_dir};
 use crate::inbox::{INBOX_DB, INBOX_KEYS, Inbox};
 use crate::keys::{KdfParams, KeyFile, PlatformKeyStore, overwrite_and_remove};
 use crate::protocol::{PushProvider, PushSubscription, same_hub};
@@ -365,8 +364,10 @@ impl App {
     }
 
     /// Syncs with every hub of [`App::hubs`], each once. A hub that fails is recorded in its
-    /// report and the next hub still syncs.
+    /// report and the next hub still syncs. First, the push subscription is deleted at the hubs
+    /// of removed networks that [`App::remove_network`] could not reach.
     pub fn sync(&self, now: DateTime<Utc>) -> Result<SyncOutcome> {
+        let _ = self.unsubscribe_orphaned_hubs(now);
         let hubs = self.hubs()?;
         Ok(SyncOutcome {
             hubs: hubs.into_iter().map(|h| self.sync_one(h, now)).collect(),
@@ -473,6 +474,7 @@ impl App {
                 endpoint: endpoint.to_owned(),
                 regions: Vec::new(),
                 hubs: Vec::new(),
+                orphaned: Vec::new(),
             },
         };
         state.regions = chosen;
@@ -535,6 +537,64 @@ impl App {
         match first_error {
             Some(e) => Err(e),
             None => Ok(done),
+        }
+    }
+
+    /// Removes a network with its alerts and queued reports (see
+    /// [`crate::inbox::Inbox::remove_network`]), and deletes this device's push subscription at
+    /// its hub when no other confirmed network uses that hub, so the hub stops pushing to it. A
+    /// hub that cannot be reached now is tried again at each sync; the removal itself never
+    /// fails for the network's sake.
+    pub fn remove_network(&self, network_id: &str) -> Result<()> {
+        let inbox = self.inbox();
+        let hub_url = inbox.network(network_id)?.hub_url;
+        inbox.remove_network(network_id)?;
+        if self.hubs()?.iter().any(|h| same_hub(&h.url, &hub_url)) {
+            return Ok(());
+        }
+        if let Some(mut state) = inbox.push_subscription()? {
+            let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut state.hubs)
+                .into_iter()
+                .partition(|(url, _)| same_hub(url, &hub_url));
+            state.hubs = kept;
+            state.orphaned.extend(gone.into_iter().map(|(url, _)| url));
+            inbox.set_push_subscription(Some(&state))?;
+        }
+        let _ = self.unsubscribe_orphaned_hubs(chrono::Utc::now());
+        Ok(())
+    }
+
+    /// Deletes the push subscription at each hub of a removed network still listed as orphaned.
+    /// Returns the first failure after trying every one; those that failed stay listed.
+    fn unsubscribe_orphaned_hubs(&self, now: DateTime<Utc>) -> Result<()> {
+        let inbox = self.inbox();
+        let Some(mut state) = inbox.push_subscription()? else {
+            return Ok(());
+        };
+        if state.orphaned.is_empty() {
+            return Ok(());
+        }
+        let key = inbox.push_signing_key()?;
+        let mut first_error = None;
+        for url in std::mem::take(&mut state.orphaned) {
+            match HubClient::new(SyncConfig::new(&url))
+                .and_then(|c| c.unsubscribe(&state.endpoint, &key, now))
+            {
+                Ok(()) => {}
+                Err(e) => {
+                    state.orphaned.push(url);
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        inbox.set_push_subscription(if state.hubs.is_empty() && state.orphaned.is_empty() {
+            None
+        } else {
+            Some(&state)
+        })?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 

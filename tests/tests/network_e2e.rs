@@ -453,6 +453,65 @@ fn hostile_hub_responses_are_refused_and_change_nothing() {
     assert!(r.failures.iter().all(|f| f.retryable));
 }
 
+/// Issue 12 item 4: `network remove` also deletes the device's push subscription at that
+/// network's hub (signed by its subscription key), so the hub stops pushing to it; a hub another
+/// installed network still uses keeps it.
+#[test]
+fn h12_04_removing_a_network_deletes_its_push_subscription_at_the_hub() {
+    // The profile names the hub's real address, so the device's own sync and removal find it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let net = TestNetwork::new(&format!("http://127.0.0.1:{port}"));
+    let mut config = net.hub_config();
+    config.listen = format!("127.0.0.1:{port}");
+    let hub =
+        silbato_hub::start(config, Gateways::from_config(&Default::default()).unwrap()).unwrap();
+    let receiver = PushReceiver::start();
+    let device = Device::new(&net);
+    device.inbox().follow_region("US-IL-CHI").unwrap();
+    let endpoint = receiver.endpoint("phone");
+    device
+        .app
+        .subscribe_push(PushProvider::Webpush, &endpoint, &[], None)
+        .unwrap();
+    let confirmation = wait_for_push(&receiver, "phone", 1);
+    device
+        .inbox()
+        .ingest_push(&confirmation, "en", Utc::now())
+        .unwrap();
+    let synced = device.app.sync(Utc::now()).unwrap();
+    let failures: Vec<_> = synced
+        .hubs
+        .iter()
+        .flat_map(|h| h.report.failures.clone())
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    let stored = || {
+        let store = silbato_hub::db::open(&net.dir.path().join("hub-data")).unwrap();
+        silbato_hub::db::subscription(&store, &endpoint)
+            .unwrap()
+            .map(|s| s.confirmed)
+    };
+    assert_eq!(stored(), Some(true), "confirmed at the hub");
+
+    device.app.remove_network(&net.profile.network_id).unwrap();
+    assert_eq!(stored(), None, "the hub no longer has the subscription");
+    assert!(device.inbox().push_subscription().unwrap().is_none());
+    // Nothing more reaches the device from that hub.
+    let posted = HubClient::new(SyncConfig::new(&hub.url()))
+        .unwrap()
+        .publish_alert(
+            &alert_builder("after-removal", Certainty::Observed, &["US-IL-CHI"])
+                .sign(&[&net.dispatchers[0].signing, &net.dispatchers[1].signing])
+                .unwrap(),
+        )
+        .unwrap();
+    assert_eq!(posted.fanout, 0);
+}
+
 /// The first `n` pushes the receiver got for `device`, waiting up to 10 s for them.
 fn wait_for_push(receiver: &PushReceiver, device: &str, n: usize) -> Vec<u8> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

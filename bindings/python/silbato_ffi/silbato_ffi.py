@@ -562,7 +562,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key() != 7976:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() != 37878:
+    if lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() != 27343:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_place() != 43253:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -4202,7 +4202,8 @@ class AlertInboxProtocol(typing.Protocol):
         raise NotImplementedError
     def remove_network(self, id: str) -> None:
         """
-        Removes a network with its alerts and queued reports.
+        Removes a network with its alerts and queued reports, and this device's push
+        subscription at its hub when no other network uses that hub.
 """
         raise NotImplementedError
     def remove_place(self, id: str) -> None:
@@ -4568,7 +4569,8 @@ class AlertInbox(AlertInboxProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     def remove_network(self, id: str) -> None:
         """
-        Removes a network with its alerts and queued reports.
+        Removes a network with its alerts and queued reports, and this device's push
+        subscription at its hub when no other network uses that hub.
 """
         
         _UniffiFfiConverterString.check_lower(id)

@@ -208,9 +208,10 @@ pub fn network_qr(ctx: &Ctx, file: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes a network, its alerts and its queued reports from this device.
+/// Removes a network, its alerts and its queued reports from this device, and its hub's push
+/// subscription when no other network uses that hub.
 pub fn network_remove(ctx: &Ctx, id: &str) -> Result<(), String> {
-    open_inbox(ctx)?.remove_network(id).map_err(coded)?;
+    ctx.app()?.remove_network(id).map_err(coded)?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({ "removed": id }));
     }

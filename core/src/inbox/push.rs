@@ -83,6 +83,10 @@ pub struct PushSubscriptionState {
     pub regions: Vec<String>,
     /// Each hub the subscription was sent to (its URL), with the regions it was last sent.
     pub hubs: Vec<(String, Vec<String>)>,
+    /// Hubs of removed networks where the subscription is still to be deleted (the hub could
+    /// not be reached when the network was removed); tried again at each sync.
+    #[serde(default)]
+    pub orphaned: Vec<String>,
 }
 
 impl Inbox {

@@ -684,7 +684,8 @@ public protocol AlertInboxProtocol: AnyObject, Sendable {
     func pushPublicKey() throws  -> Data
     
     /**
-     * Removes a network with its alerts and queued reports.
+     * Removes a network with its alerts and queued reports, and this device's push
+     * subscription at its hub when no other network uses that hub.
      */
     func removeNetwork(id: String) throws 
     
@@ -969,7 +970,8 @@ open func pushPublicKey()throws  -> Data  {
 }
     
     /**
-     * Removes a network with its alerts and queued reports.
+     * Removes a network with its alerts and queued reports, and this device's push
+     * subscription at its hub when no other network uses that hub.
      */
 open func removeNetwork(id: String)throws   {try rustCallWithError(FfiConverterTypeSilbatoError_lift) {
         uniffiCallStatus in
@@ -5217,7 +5219,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key() != 7976) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() != 37878) {
+    if (uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() != 27343) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_silbato_ffi_checksum_method_alertinbox_remove_place() != 43253) {

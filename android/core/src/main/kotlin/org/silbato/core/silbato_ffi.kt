@@ -1148,7 +1148,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_push_public_key() and 0xFFFF) != 7976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() and 0xFFFF) != 37878) {
+    if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_network() and 0xFFFF) != 27343) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_silbato_ffi_checksum_method_alertinbox_remove_place() and 0xFFFF) != 43253) {
@@ -1792,7 +1792,8 @@ public interface AlertInboxInterface {
     fun `pushPublicKey`(): kotlin.ByteArray
     
     /**
-     * Removes a network with its alerts and queued reports.
+     * Removes a network with its alerts and queued reports, and this device's push
+     * subscription at its hub when no other network uses that hub.
      */
     fun `removeNetwork`(`id`: kotlin.String)
     
@@ -2218,7 +2219,8 @@ open class AlertInbox: Disposable, AutoCloseable, AlertInboxInterface
 
     
     /**
-     * Removes a network with its alerts and queued reports.
+     * Removes a network with its alerts and queued reports, and this device's push
+     * subscription at its hub when no other network uses that hub.
      */
     @Throws(SilbatoException::class)override fun `removeNetwork`(`id`: kotlin.String)
         = 
