@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use silbato_content::PackPayload;
 use silbato_fuzz as fx;
-use silbato_proto::alert::{Certainty, MsgType, sign_alert};
+use silbato_proto::alert::{AlertText, Certainty, MsgType, sign_alert};
 use silbato_proto::cap::to_cap;
 use silbato_proto::chain::{self, ChainEntry, EntryBody, EntryContent, GENESIS};
 use silbato_proto::crypto::{SigningKey, sha256_hex};
@@ -278,6 +278,34 @@ fn main() {
         "alert.json",
         &serde_json::to_vec(&observed).unwrap(),
     );
+    // Written in Spanish, with complete English and Vietnamese translations (issue 13).
+    let mut multilang = fx::sample_alert("a-multilang-1", MsgType::Alert, &[], Certainty::Observed);
+    multilang.lang = Some("es".into());
+    for (lang, headline, description, instruction) in [
+        (
+            "es",
+            "Camionetas de ICE en la 47",
+            "Dos camionetas sin placas.",
+            "Evite la zona. No abra la puerta.",
+        ),
+        (
+            "vi",
+            "Xe của ICE ở đường 47",
+            "Hai xe không biển số.",
+            "Tránh khu vực. Đừng mở cửa.",
+        ),
+    ] {
+        multilang.info.insert(
+            lang.into(),
+            AlertText {
+                headline: headline.into(),
+                description: Some(description.into()),
+                instruction: Some(instruction.into()),
+            },
+        );
+    }
+    let multilang_env = sign_alert(&multilang, &[&ana, &luis]).unwrap();
+    out.put("alert_envelope", "multilang.env", &multilang_env);
 
     // ---- push_payload ----
     let push_key = fx::push_secret().public_key();
@@ -476,6 +504,13 @@ fn main() {
         "cap_xml",
         "update.xml",
         to_cap(&update, "dispatch@fuzz.example.org")
+            .unwrap()
+            .as_bytes(),
+    );
+    out.put(
+        "cap_xml",
+        "multilang.xml",
+        to_cap(&multilang, "dispatch@fuzz.example.org")
             .unwrap()
             .as_bytes(),
     );

@@ -433,7 +433,8 @@ enum WatchlistCmd {
 
 #[derive(Args)]
 struct LangArg {
-    /// Language code (en, es, ...). Default: from LANG, else English.
+    /// Language (en, es, es-MX, ...; a list like `es,en` too). Default: from LANGUAGE, LC_ALL,
+    /// LC_MESSAGES or LANG, else English; a regional variant falls back to its language.
     #[arg(long, value_name = "L")]
     lang: Option<String>,
 }
@@ -454,11 +455,12 @@ enum RightsCmd {
         #[command(flatten)]
         lang: LangArg,
     },
-    /// Search every card, in every language (accents optional, word beginnings match).
+    /// Search the cards in your language (accents optional, word beginnings match); when nothing
+    /// matches there, every language.
     Search {
         #[arg(required = true, num_args = 1..)]
         query: Vec<String>,
-        /// Only this language (cards not translated into it are searched in English).
+        /// Language (as for `rights list`; cards not translated into it are searched in English).
         #[arg(long, value_name = "L")]
         lang: Option<String>,
         #[arg(long, value_name = "N", default_value_t = 10)]
@@ -477,6 +479,8 @@ enum RightsCmd {
     Hotlines {
         #[arg(long, value_name = "R")]
         region: Option<String>,
+        #[command(flatten)]
+        lang: LangArg,
     },
     /// Install a signed content pack.
     Install { file: PathBuf },
@@ -607,7 +611,7 @@ fn run(ctx: &commands::Ctx, command: Command) -> Result<(), String> {
                 category,
             } => rights::search(ctx, &query.join(" "), lang, limit, category.as_deref()),
             RightsCmd::Card { id, lang } => rights::agent_card(ctx, &id, lang.lang),
-            RightsCmd::Hotlines { region } => rights::hotlines(ctx, region),
+            RightsCmd::Hotlines { region, lang } => rights::hotlines(ctx, region, lang.lang),
             RightsCmd::Install { file } => rights::install(ctx, &file),
             RightsCmd::Packs => rights::packs(ctx),
             RightsCmd::Categories { lang } => rights::categories(ctx, lang.lang),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod files;
 pub mod inbox;
 pub mod keys;
+pub mod lang;
 pub mod network;
 pub mod rights;
 pub mod store;

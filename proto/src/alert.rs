@@ -119,10 +119,45 @@ pub struct Alert {
     pub sent: DateTime<Utc>,
     pub expires: DateTime<Utc>,
     pub area: Area,
-    /// Text per language code.
+    /// Text per language code: headline, description and instruction in each language. A
+    /// payload that names one language twice is refused when parsed (JSON would keep the last).
+    #[serde(deserialize_with = "unique_languages")]
     pub info: BTreeMap<String, AlertText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotline: Option<String>,
+    /// The language the alert was written in (CAP: its first `<info>`), one of `info`'s keys;
+    /// the others are translations, and a field a translation lacks is shown from this one.
+    /// Absent in alerts signed before it existed: then English if present, else the first code
+    /// ([`Alert::own_lang`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// `info` as a map that refuses a language named twice, instead of silently keeping the last.
+fn unique_languages<'de, D>(d: D) -> std::result::Result<BTreeMap<String, AlertText>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = BTreeMap<String, AlertText>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of language codes to alert text")
+        }
+        fn visit_map<A>(self, mut map: A) -> std::result::Result<Self::Value, A::Error>
+        where
+            A: serde::de::MapAccess<'de>,
+        {
+            let mut out = BTreeMap::new();
+            while let Some((lang, text)) = map.next_entry::<String, AlertText>()? {
+                if out.insert(lang, text).is_some() {
+                    return Err(serde::de::Error::custom("a language appears twice"));
+                }
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(V)
 }
 
 /// A new alert as a dispatcher's tool writes it (`silbato alert new`): format 1, a random id
@@ -162,6 +197,7 @@ impl AlertDraft {
                 area: Area::default(),
                 info: BTreeMap::new(),
                 hotline: None,
+                lang: None,
             },
         })
     }
@@ -177,7 +213,12 @@ impl AlertDraft {
         self
     }
 
+    /// The text in `lang`; the first language given is the alert's own ([`Alert::lang`]), the
+    /// others its translations.
     pub fn text(mut self, lang: &str, text: AlertText) -> Self {
+        if self.alert.lang.is_none() {
+            self.alert.lang = Some(lang.to_owned());
+        }
         self.alert.info.insert(lang.to_owned(), text);
         self
     }
@@ -290,19 +331,60 @@ impl Alert {
                 return Err(invalid(AlertError::TextTooLong));
             }
         }
+        if !self
+            .lang
+            .as_deref()
+            .is_none_or(|l| self.info.contains_key(l))
+        {
+            return Err(invalid(AlertError::Language));
+        }
         if !self.hotline.as_deref().is_none_or(|h| text_ok(h, 32)) {
             return Err(invalid(AlertError::Hotline));
         }
         Ok(())
     }
 
-    /// The text in `lang`, else English, else the first language.
+    /// The alert's own language: [`Alert::lang`], else (alerts signed before it existed)
+    /// English if present, else the first code.
+    pub fn own_lang(&self) -> Option<&str> {
+        self.lang
+            .as_deref()
+            .filter(|l| self.info.contains_key(*l))
+            .or_else(|| self.info.get_key_value("en").map(|(k, _)| k.as_str()))
+            .or_else(|| self.info.keys().next().map(String::as_str))
+    }
+
+    /// The translation for a reader of `lang` (a tag such as `es`, `es-MX` or `es_US.UTF-8`;
+    /// compared by its primary subtag, case-insensitively), else the alert's own language.
     pub fn text(&self, lang: &str) -> Option<(&str, &AlertText)> {
+        let primary = lang
+            .split(['-', '_', '.', '@'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         self.info
             .get_key_value(lang)
-            .or_else(|| self.info.get_key_value("en"))
-            .or_else(|| self.info.iter().next())
+            .or_else(|| self.info.get_key_value(primary.as_str()))
+            .or_else(|| self.own_lang().and_then(|l| self.info.get_key_value(l)))
             .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// What a reader of `lang` is shown: the translation [`Alert::text`] picks, each field it
+    /// lacks (description, instruction) taken from the alert's own language, so a translation
+    /// that carries only a headline still shows what to do. Returns the headline's language.
+    pub fn localized(&self, lang: &str) -> Option<(&str, AlertText)> {
+        let (code, text) = self.text(lang)?;
+        let own = self.own_lang().and_then(|l| self.info.get(l));
+        let mut text = text.clone();
+        if let Some(own) = own {
+            if text.description.is_none() {
+                text.description.clone_from(&own.description);
+            }
+            if text.instruction.is_none() {
+                text.instruction.clone_from(&own.instruction);
+            }
+        }
+        Some((code, text))
     }
 }
 

@@ -21,7 +21,8 @@
 //! | `msgType` | `msg_type` | `Alert`, `Update`, `Cancel`; `Ack` and `Error` are refused |
 //! | `scope` | — | out: `Public`; in: `Restricted` and `Private` are refused |
 //! | `references` | `references` | space-separated `sender,identifier,sent` triples. Out: our sender, the referenced id, and, as the referenced alert's own `sent` is not known here, this alert's `sent`. In: the identifier of each triple |
-//! | `info` | `info` | one block per language, in language order |
+//! | `info` | `info` | one block per language: out, the alert's own language ([`Alert::own_lang`]) first, then the others in code order; in, every block is kept |
+//! | first `info/language` | `lang` | out: the alert's own language; in: the first block's language becomes the alert's own, the others its translations |
 //! | `info/language` | `info` key | out: the key as is (`en`, `es`); in: primary subtag, lowercased (`es-US` → `es`); absent means `en-US` → `en`; two blocks in one language are refused |
 //! | `info/category` | — | out: `Security`; in: ignored |
 //! | `info/event` | `category` | `raid`, `checkpoint`, `patrol`, `detention`, `all_clear`, `community_event`, `information`; in: case, spaces and dashes are forgiven, any other event becomes `information` |
@@ -42,7 +43,9 @@
 //!
 //! Round trip: `from_cap(&to_cap(a, s)?, &a.network)? == *a` for every valid alert whose times are
 //! whole seconds (CAP has no fractions; they are cut off), whose texts are neither empty nor padded
-//! with whitespace, and whose area repeats no part.
+//! with whitespace, whose area repeats no part, and whose `lang` is set (as `alert new` and
+//! `from_cap` set it; an alert signed before `lang` existed comes back with the language written
+//! first recorded as its own).
 //!
 //! Input limits: at most [`MAX_CAP_BYTES`], checked before parsing; no `<!DOCTYPE` or `<!ENTITY`
 //! anywhere, at most 64 occurrences of `xmlns` and 1024 attributes, also checked before parsing;
@@ -150,7 +153,13 @@ pub fn to_cap(alert: &Alert, sender: &str) -> Result<String> {
             if !references.is_empty() {
                 text_element(w, "references", &references)?;
             }
-            for (lang, text) in &alert.info {
+            // The alert's own language first: a reader takes the first block as the original.
+            let own = alert.own_lang();
+            let ordered = own
+                .and_then(|l| alert.info.get_key_value(l))
+                .into_iter()
+                .chain(alert.info.iter().filter(|(l, _)| Some(l.as_str()) != own));
+            for (lang, text) in ordered {
                 w.create_element("info").write_inner_content(|w| {
                     text_element(w, "language", lang)?;
                     text_element(w, "category", "Security")?;
@@ -574,9 +583,13 @@ fn alert_from_tree(root: El<'_, '_>, network: &str) -> Result<Alert> {
     let mut expires: Option<DateTime<Utc>> = None;
     let mut hotline: Option<String> = None;
     let mut info = BTreeMap::new();
+    let mut own_lang: Option<String> = None;
     let mut area = Area::default();
     for block in blocks {
         let lang = language(block.single("language")?.as_deref())?;
+        if own_lang.is_none() {
+            own_lang = Some(lang.clone());
+        }
         let this = common_of(block)?;
         if common.is_some_and(|c| c != this) {
             return Err(invalid(CapError::InfoDisagrees));
@@ -621,6 +634,7 @@ fn alert_from_tree(root: El<'_, '_>, network: &str) -> Result<Alert> {
         area,
         info,
         hotline,
+        lang: own_lang,
     };
     if !alert_text_xml_safe(&alert) {
         return Err(invalid(CapError::XmlCharacter));
@@ -907,6 +921,7 @@ mod tests {
                 ),
             ]),
             hotline: Some("+1-312-555-0100".into()),
+            lang: Some("en".into()),
         }
     }
 
@@ -930,6 +945,7 @@ mod tests {
             },
             info: BTreeMap::from([("es".to_owned(), text("Todo despejado", None, None))]),
             hotline: None,
+            lang: Some("es".into()),
         }
     }
 
@@ -956,6 +972,7 @@ mod tests {
             },
             info: BTreeMap::from([("en".to_owned(), text("Checkpoint reported", None, None))]),
             hotline: None,
+            lang: Some("en".into()),
         }
     }
 

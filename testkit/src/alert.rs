@@ -63,6 +63,8 @@ pub struct AlertBuilder {
     area: Area,
     info: BTreeMap<String, AlertText>,
     hotline: Option<String>,
+    /// `Alert::lang`; unset by default, as in alerts signed before it existed.
+    own_lang: Option<String>,
 }
 
 impl AlertBuilder {
@@ -107,6 +109,7 @@ impl AlertBuilder {
             },
             info,
             hotline: None,
+            own_lang: None,
         }
     }
 
@@ -273,6 +276,12 @@ impl AlertBuilder {
         self
     }
 
+    /// Sets the alert's own language (`Alert::lang`), the one a missing field falls back to.
+    pub fn own_lang(mut self, lang: Option<&str>) -> Self {
+        self.own_lang = lang.map(str::to_owned);
+        self
+    }
+
     fn entry(&mut self, lang: &str) -> &mut AlertText {
         self.info
             .entry(lang.to_owned())
@@ -309,6 +318,7 @@ impl AlertBuilder {
             area: self.area.clone(),
             info: self.info.clone(),
             hotline: self.hotline.clone(),
+            lang: self.own_lang.clone(),
         }
     }
 

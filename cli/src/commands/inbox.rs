@@ -5,6 +5,7 @@
 //! directory): weaker than the hardware-backed stores the phone apps use. Never prints a place
 //! or alert text to stderr.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Local, Utc};
@@ -614,6 +615,14 @@ pub struct AlertNewArgs {
     /// LANG=HEADLINE in another language; repeatable.
     #[arg(long = "translation", value_name = "LANG=HEADLINE")]
     translations: Vec<String>,
+    /// LANG=TEXT: the description in a language given by --translation; repeatable. A
+    /// translation without one is shown with the --lang description.
+    #[arg(long = "translation-description", value_name = "LANG=TEXT")]
+    translation_descriptions: Vec<String>,
+    /// LANG=TEXT: the instruction in a language given by --translation; repeatable. A
+    /// translation without one is shown with the --lang instruction.
+    #[arg(long = "translation-instruction", value_name = "LANG=TEXT")]
+    translation_instructions: Vec<String>,
     /// LAT,LON,RADIUS_M; repeatable.
     #[arg(long = "circle", value_name = "LAT,LON,M", allow_hyphen_values = true)]
     circles: Vec<String>,
@@ -745,6 +754,65 @@ fn parse_point(s: &str) -> Result<Point, String> {
     }
 }
 
+/// The translations of `alert new`: each `--translation LANG=HEADLINE` with the description and
+/// instruction given for LANG. A language given twice (or as --lang too), or a description or
+/// instruction for a language without a --translation headline, is refused rather than dropped.
+fn translations(a: &AlertNewArgs) -> Result<BTreeMap<String, AlertText>, String> {
+    let mut out: BTreeMap<String, AlertText> = BTreeMap::new();
+    for t in &a.translations {
+        let (l, h) = pair(t)?;
+        if l == a.lang || out.contains_key(l) {
+            return Err(
+                "--translation: a language is given twice (a translation is in a language other than --lang)"
+                    .to_owned(),
+            );
+        }
+        out.insert(
+            l.to_owned(),
+            AlertText {
+                headline: h.to_owned(),
+                description: None,
+                instruction: None,
+            },
+        );
+    }
+    let fields = [
+        (
+            "--translation-description",
+            &a.translation_descriptions,
+            true,
+        ),
+        (
+            "--translation-instruction",
+            &a.translation_instructions,
+            false,
+        ),
+    ];
+    for (flag, values, is_description) in fields {
+        for v in values {
+            let (l, text) = pair(v)?;
+            let Some(entry) = out.get_mut(l) else {
+                return Err(format!(
+                    "{flag}: its language has no headline; add --translation LANG=HEADLINE"
+                ));
+            };
+            let slot = if is_description {
+                &mut entry.description
+            } else {
+                &mut entry.instruction
+            };
+            if slot.is_some() {
+                return Err(format!("{flag}: a language is given twice"));
+            }
+            if text.is_empty() {
+                return Err(format!("{flag}: LANG=TEXT needs a text"));
+            }
+            *slot = Some(text.to_owned());
+        }
+    }
+    Ok(out)
+}
+
 pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
     let msg_type = match a.msg_type {
         MsgTypeArg::Alert => MsgType::Alert,
@@ -786,16 +854,8 @@ pub fn alert_new(ctx: &Ctx, a: &AlertNewArgs) -> Result<(), String> {
     if let Some(id) = &a.id {
         draft = draft.id(id);
     }
-    for t in &a.translations {
-        let (l, h) = pair(t)?;
-        draft = draft.text(
-            l,
-            AlertText {
-                headline: h.to_owned(),
-                description: None,
-                instruction: None,
-            },
-        );
+    for (lang, text) in translations(a)? {
+        draft = draft.text(&lang, text);
     }
     for c in &a.circles {
         let parts: Vec<&str> = c.split(',').collect();

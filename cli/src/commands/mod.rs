@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use silbato_core::app::{App, AppConfig};
 use silbato_core::keys::{FileKeyStore, KdfParams};
+use silbato_core::lang;
 use silbato_core::rights::RightsLibrary;
 
 use crate::output::Out;
@@ -72,23 +73,39 @@ fn tell_rights_rebuilt() {
     );
 }
 
-/// The language to show: `--lang`, else the locale's (LC_ALL, LC_MESSAGES, LANG), else English.
-pub fn user_lang(explicit: Option<String>) -> String {
-    if let Some(lang) = explicit {
-        return lang.trim().to_ascii_lowercase();
+/// The reader's languages, most wanted first, as language codes (`es`, `zh-Hant`), always ending
+/// in English: `--lang` (may be a list), else `LANGUAGE`, `LC_ALL`, `LC_MESSAGES`, `LANG` (see
+/// `silbato_core::lang`). For texts whose languages are not known beforehand (alerts).
+pub fn user_langs(explicit: Option<String>) -> Vec<String> {
+    let preferred = lang::preferred_from_env(explicit.as_deref(), |v| std::env::var(v).ok());
+    let mut out: Vec<String> = Vec::new();
+    for id in &preferred {
+        let code = match id.script {
+            Some(script) => format!("{}-{}", id.language, script),
+            None => id.language.to_string(),
+        };
+        if !out.contains(&code) {
+            out.push(code);
+        }
     }
-    ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|v| !v.is_empty())
-        .and_then(|v| {
-            let code: String = v.chars().take_while(char::is_ascii_alphabetic).collect();
-            (2..=3)
-                .contains(&code.len())
-                .then(|| code.to_ascii_lowercase())
-        })
-        .filter(|c| c != "c")
-        .unwrap_or_else(|| "en".to_owned())
+    out.retain(|c| c != lang::FALLBACK);
+    out.push(lang::FALLBACK.to_owned());
+    out
+}
+
+/// The reader's first language (see [`user_langs`]), as alerts and notifications take it.
+pub fn user_lang(explicit: Option<String>) -> String {
+    user_langs(explicit)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| lang::FALLBACK.to_owned())
+}
+
+/// The reader's fallback chain among the languages the installed packs have: what every command
+/// that shows cards passes the library (`es-MX` reads `es`, then `en`).
+pub fn card_langs(lib: &RightsLibrary, explicit: Option<String>) -> Result<Vec<String>, String> {
+    let available = lib.language_codes().map_err(|e| e.to_string())?;
+    Ok(lang::chain_from_env(explicit.as_deref(), &available))
 }
 
 /// Reads a whole file, refusing one larger than `limit` before reading it.

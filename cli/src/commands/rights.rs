@@ -4,21 +4,21 @@ use std::path::Path;
 
 use silbato_core::crypto::PublicKey;
 use silbato_core::proto::network::normalize_fingerprint;
-use silbato_core::rights::{MAX_PACK_BYTES, RightsError, SearchOptions, inspect_pack};
+use silbato_core::rights::{MAX_PACK_BYTES, RightsError, inspect_pack};
 
-use super::{Ctx, read_bounded, user_lang};
+use super::{Ctx, card_langs, read_bounded};
 
 pub fn list(ctx: &Ctx, lang: Option<String>, category: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
-    let lang = user_lang(lang);
+    let langs = card_langs(&lib, lang)?;
     let cards = lib
-        .list_cards(&lang, category.as_deref())
+        .list_cards_in(&langs, category.as_deref())
         .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&cards);
     }
-    let info = lib.language(&lang).map_err(|e| e.to_string())?;
+    let info = lib.language_in(&langs).map_err(|e| e.to_string())?;
     if cards.is_empty() {
         out.line(&info.labels.no_results);
         return Ok(());
@@ -52,14 +52,14 @@ pub fn list(ctx: &Ctx, lang: Option<String>, category: Option<String>) -> Result
 
 pub fn show(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
-    let lang = user_lang(lang);
-    let card = lib.card(id, &lang).map_err(|e| e.to_string())?;
+    let langs = card_langs(&lib, lang)?;
+    let card = lib.card_in(id, &langs).map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&card);
     }
     let info = lib.language(&card.lang).map_err(|e| e.to_string())?;
-    let asked = lib.language(&lang).map_err(|e| e.to_string())?;
+    let asked = lib.language_in(&langs).map_err(|e| e.to_string())?;
     out.heading(&card.title);
     out.line(&out.dim(&format!("{} · {}", card.category_name, card.id)));
     if card.fallback {
@@ -105,21 +105,15 @@ pub fn search(
     category: Option<&str>,
 ) -> Result<(), String> {
     let lib = ctx.rights()?;
-    let opts = SearchOptions {
-        lang: lang.map(|l| l.trim().to_ascii_lowercase()),
-        limit: limit.min(200),
-    };
-    let hits = match category {
-        Some(c) => lib.search_in_category(query, &opts, c),
-        None => lib.search(query, &opts),
-    }
-    .map_err(|e| e.to_string())?;
+    let langs = card_langs(&lib, lang)?;
+    let hits = lib
+        .search_in(query, &langs, limit.min(200), category)
+        .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&hits);
     }
-    let ui = user_lang(opts.lang.clone());
-    let info = lib.language(&ui).map_err(|e| e.to_string())?;
+    let info = lib.language_in(&langs).map_err(|e| e.to_string())?;
     if hits.is_empty() {
         out.line(&info.labels.no_results);
         return Ok(());
@@ -139,8 +133,8 @@ pub fn search(
 
 pub fn agent_card(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
-    let lang = user_lang(lang);
-    let card = lib.card(id, &lang).map_err(|e| e.to_string())?;
+    let langs = card_langs(&lib, lang)?;
+    let card = lib.card_in(id, &langs).map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&serde_json::json!({
@@ -171,14 +165,16 @@ pub fn agent_card(ctx: &Ctx, id: &str, lang: Option<String>) -> Result<(), Strin
     Ok(())
 }
 
-pub fn hotlines(ctx: &Ctx, region: Option<String>) -> Result<(), String> {
+pub fn hotlines(ctx: &Ctx, region: Option<String>, lang: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
     let lines = lib.hotlines(region.as_deref()).map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {
         return out.json(&lines);
     }
-    let info = lib.language(&user_lang(None)).map_err(|e| e.to_string())?;
+    let info = lib
+        .language_in(&card_langs(&lib, lang)?)
+        .map_err(|e| e.to_string())?;
     out.heading(&info.labels.hotlines);
     if lines.is_empty() {
         out.line(&info.labels.no_results);
@@ -268,7 +264,7 @@ pub fn packs(ctx: &Ctx) -> Result<(), String> {
 pub fn categories(ctx: &Ctx, lang: Option<String>) -> Result<(), String> {
     let lib = ctx.rights()?;
     let cats = lib
-        .categories(&user_lang(lang))
+        .categories_in(&card_langs(&lib, lang)?)
         .map_err(|e| e.to_string())?;
     let out = &ctx.out;
     if out.json {

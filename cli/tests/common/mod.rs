@@ -30,15 +30,33 @@ impl Run {
 }
 
 pub fn silbato(data: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_silbato"))
-        .arg("--data-dir")
+    silbato_env(data, args, &[("LANG", Some("en_US.UTF-8"))])
+}
+
+/// The locale variables the CLI reads; every run removes those the test does not set, so a
+/// developer's machine cannot change a test's result.
+pub const LOCALE_VARS: [&str; 4] = ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"];
+
+/// As [`silbato`], with the environment `vars` (`None` removes one); any locale variable not
+/// named is removed.
+pub fn silbato_env(data: &Path, args: &[&str], vars: &[(&str, Option<&str>)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_silbato"));
+    cmd.arg("--data-dir")
         .arg(data)
         .args(args)
-        .env_remove("SILBATO_DATA_DIR")
-        .env("LANG", "en_US.UTF-8")
-        .output()
-        .unwrap();
-    Run { out }
+        .env_remove("SILBATO_DATA_DIR");
+    for v in LOCALE_VARS {
+        cmd.env_remove(v);
+    }
+    for (name, value) in vars {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    Run {
+        out: cmd.output().unwrap(),
+    }
 }
 
 pub fn content_dir() -> PathBuf {
@@ -52,6 +70,9 @@ pub fn silbato_stdin(data: &Path, args: &[&str], stdin: &str) -> Run {
         .arg(data)
         .args(args)
         .env_remove("SILBATO_DATA_DIR")
+        .env_remove("LANGUAGE")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -864,8 +864,9 @@ impl Inbox {
         relevance: Relevance,
     ) -> AlertView {
         let profile = ctx.profiles.get(&alert.network);
-        let (text_lang, text) = match alert.text(lang) {
-            Some((l, t)) => (l.to_owned(), t.clone()),
+        // The reader's language, each field it lacks from the alert's own (see `Alert::localized`).
+        let (text_lang, text) = match alert.localized(lang) {
+            Some((l, t)) => (l.to_owned(), t),
             None => (
                 lang.to_owned(),
                 alert::AlertText {

@@ -39,7 +39,13 @@ pub enum PushOutcome {
 }
 
 fn generic(lang: &str, network: &str, all_clear: bool) -> Notification {
-    let (title, body) = match (lang, all_clear) {
+    // A regional or locale form (`es-MX`, `es_US.UTF-8`) reads its primary language.
+    let primary = lang
+        .split(['-', '_', '.', '@'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let (title, body) = match (primary.as_str(), all_clear) {
         ("es", false) => ("Silbato".to_owned(), format!("Nueva alerta de {network}")),
         ("es", true) => (
             "Silbato".to_owned(),

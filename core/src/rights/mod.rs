@@ -220,19 +220,37 @@ fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
-/// The name of a category in `lang`, else English, else its id.
-fn localized(names: &BTreeMap<String, String>, lang: &str, fallback: &str) -> String {
-    names
-        .get(lang)
+/// The name of a category in the first language of `langs` it has, else English, else its id.
+fn localized(names: &BTreeMap<String, String>, langs: &[String], fallback: &str) -> String {
+    langs
+        .iter()
+        .find_map(|l| names.get(l))
         .or_else(|| names.get(FALLBACK_LANG))
         .cloned()
         .unwrap_or_else(|| fallback.to_owned())
 }
 
-/// Orders a card's translations: the requested language, then English, then the rest.
+/// A language chain as the `?1` of [`PICK_LANG_SQL`]: `,es,en,` (English always last).
+fn chain_param(langs: &[String]) -> String {
+    let mut out = String::from(",");
+    for l in langs.iter().map(String::as_str).chain([FALLBACK_LANG]) {
+        out.push_str(l);
+        out.push(',');
+    }
+    out
+}
+
+/// A single language as a chain (it, then English).
+fn one_lang(lang: &str) -> Vec<String> {
+    vec![lang.to_owned()]
+}
+
+/// Orders a card's translations: by position in the chain `?1` (see [`chain_param`]), then
+/// English, then the rest: per card, the best language that card has.
 const PICK_LANG_SQL: &str = "(SELECT x.lang FROM card_texts x
       WHERE x.pack_id = c.pack_id AND x.card_id = c.id
-      ORDER BY x.lang = ?1 DESC, x.lang = 'en' DESC, x.lang LIMIT 1)";
+      ORDER BY CASE WHEN instr(?1, ',' || x.lang || ',') > 0 THEN instr(?1, ',' || x.lang || ',') ELSE 1000000000 END,
+               x.lang = 'en' DESC, x.lang LIMIT 1)";
 
 impl RightsLibrary {
     /// Opens `rights.db` in `data_dir`, creating it and installing the bundled pack on first
@@ -573,10 +591,22 @@ impl RightsLibrary {
 
     /// The interface words and disclaimer for `lang`, or English's when it has none.
     pub fn language(&self, lang: &str) -> Result<LanguageInfo> {
+        self.language_in(&one_lang(lang))
+    }
+
+    /// The codes of every language any installed pack carries: what [`crate::lang::negotiate`]
+    /// chooses among.
+    pub fn language_codes(&self) -> Result<Vec<String>> {
+        Ok(self.languages()?.into_iter().map(|l| l.code).collect())
+    }
+
+    /// The interface words and disclaimer for the first language of `langs` a pack has, or
+    /// English's when none has any.
+    pub fn language_in(&self, langs: &[String]) -> Result<LanguageInfo> {
         let all = self.languages()?;
-        let pick = all
+        let pick = langs
             .iter()
-            .position(|l| l.code == lang)
+            .find_map(|lang| all.iter().position(|l| &l.code == lang))
             .or_else(|| all.iter().position(|l| l.code == FALLBACK_LANG))
             .or(if all.is_empty() { None } else { Some(0) });
         pick.and_then(|i| all.into_iter().nth(i))
@@ -586,6 +616,11 @@ impl RightsLibrary {
     }
 
     pub fn categories(&self, lang: &str) -> Result<Vec<CategoryView>> {
+        self.categories_in(&one_lang(lang))
+    }
+
+    /// As [`RightsLibrary::categories`], named in the first language of `langs` each has.
+    pub fn categories_in(&self, langs: &[String]) -> Result<Vec<CategoryView>> {
         self.store.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT cat.id, cat.names, (SELECT count(*) FROM cards WHERE pack_id = cat.pack_id AND category = cat.id)
@@ -599,7 +634,7 @@ impl RightsLibrary {
                 let cards: u64 = r.get::<_, i64>(2)?.try_into().unwrap_or(0);
                 match out.iter_mut().find(|c| c.id == id) {
                     Some(existing) => existing.cards += cards,
-                    None => out.push(CategoryView { name: localized(&names, lang, &id), id, cards }),
+                    None => out.push(CategoryView { name: localized(&names, langs, &id), id, cards }),
                 }
             }
             Ok(out)
@@ -610,6 +645,19 @@ impl RightsLibrary {
     /// category no installed pack has is [`RightsError::UnknownCategory`], listing the known ones,
     /// not an empty list.
     pub fn list_cards(&self, lang: &str, category: Option<&str>) -> Result<Vec<CardSummary>> {
+        self.list_cards_in(&one_lang(lang), category)
+    }
+
+    /// As [`RightsLibrary::list_cards`], each card in the first language of the chain `langs`
+    /// (see [`crate::lang::negotiate`]) that card has, else English. `fallback` marks a card not
+    /// in the chain's first language.
+    pub fn list_cards_in(
+        &self,
+        langs: &[String],
+        category: Option<&str>,
+    ) -> Result<Vec<CardSummary>> {
+        let wanted = langs.first().map_or(FALLBACK_LANG, String::as_str);
+        let chain = chain_param(langs);
         let category = category.map(|c| c.trim().to_ascii_lowercase());
         let category = category.as_deref();
         self.store.read(|c| {
@@ -625,7 +673,7 @@ impl RightsLibrary {
                  ORDER BY cat.ord, c.ord, c.id, c.pack_id"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![lang, category])?;
+            let mut rows = stmt.query(params![chain, category])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 let category: String = r.get(2)?;
@@ -635,9 +683,9 @@ impl RightsLibrary {
                 out.push(CardSummary {
                     pack_id: r.get(0)?,
                     id: r.get(1)?,
-                    category_name: localized(&names, lang, &category),
+                    category_name: localized(&names, langs, &category),
                     category,
-                    fallback: text_lang != lang,
+                    fallback: text_lang != wanted,
                     lang: text_lang,
                     title: r.get(5)?,
                     summary: r.get(6)?,
@@ -650,6 +698,12 @@ impl RightsLibrary {
     /// One card in `lang` (English, or another translation, when `lang` has none). `id` is a
     /// card id, or `pack/card` to pick among packs that share an id.
     pub fn card(&self, id: &str, lang: &str) -> Result<CardView> {
+        self.card_in(id, &one_lang(lang))
+    }
+
+    /// As [`RightsLibrary::card`], in the first language of the chain `langs` the card has.
+    pub fn card_in(&self, id: &str, langs: &[String]) -> Result<CardView> {
+        let chain = chain_param(langs);
         let (pack_filter, card_id) = match id.split_once('/') {
             Some((p, c)) => (Some(p), c),
             None => (None, id),
@@ -667,15 +721,43 @@ impl RightsLibrary {
                  LIMIT 1"
             );
             let row = c
-                .query_row(&sql, params![lang, card_id, pack_filter], RawCard::from_row)
+                .query_row(&sql, params![chain, card_id, pack_filter], RawCard::from_row)
                 .optional()?
                 .ok_or(Error::NotFound { what: crate::error::Missing::Card })?;
-            row.into_view(c, lang)
+            row.into_view(c, langs)
         })
     }
 
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<Vec<SearchHit>> {
-        self.store.read(|c| search::search(c, query, opts, None))
+        let chain = opts.lang.as_deref().map(one_lang);
+        self.store
+            .read(|c| search::search(c, query, chain.as_deref(), opts.limit, None))
+    }
+
+    /// Searches the cards as the person reads them: each card only in the first language of the
+    /// chain `langs` (see [`crate::lang::negotiate`]) that card has, else English; optionally
+    /// only in `category` (unknown: [`RightsError::UnknownCategory`]). When nothing matches in
+    /// those, every translation is searched, so words of another language still find cards
+    /// (each hit carries its `lang`).
+    pub fn search_in(
+        &self,
+        query: &str,
+        langs: &[String],
+        limit: usize,
+        category: Option<&str>,
+    ) -> Result<Vec<SearchHit>> {
+        let category = category.map(|c| c.trim().to_ascii_lowercase());
+        self.store.read(|c| {
+            if let Some(cat) = &category {
+                check_category(c, cat)?;
+            }
+            let hits = search::search(c, query, Some(langs), limit, category.as_deref())?;
+            if !hits.is_empty() {
+                return Ok(hits);
+            }
+            // Words of another language (an English reader typing "abogado") still find cards.
+            search::search(c, query, None, limit, category.as_deref())
+        })
     }
 
     /// As [`RightsLibrary::search`], only among cards of `category`; a category no installed
@@ -689,7 +771,8 @@ impl RightsLibrary {
         let category = category.trim().to_ascii_lowercase();
         self.store.read(|c| {
             check_category(c, &category)?;
-            search::search(c, query, opts, Some(&category))
+            let chain = opts.lang.as_deref().map(one_lang);
+            search::search(c, query, chain.as_deref(), opts.limit, Some(&category))
         })
     }
 
@@ -796,7 +879,7 @@ impl RawCard {
         })
     }
 
-    fn into_view(self, c: &Connection, lang: &str) -> Result<CardView> {
+    fn into_view(self, c: &Connection, langs: &[String]) -> Result<CardView> {
         let names: BTreeMap<String, String> = self
             .category_names
             .as_deref()
@@ -823,15 +906,15 @@ impl RawCard {
                 });
             }
         }
-        let mut langs = c.prepare_cached(
+        let mut lang_stmt = c.prepare_cached(
             "SELECT lang FROM card_texts WHERE pack_id = ?1 AND card_id = ?2 ORDER BY lang",
         )?;
-        let languages = langs
+        let languages = lang_stmt
             .query_map(params![self.pack_id, self.id], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(CardView {
-            category_name: localized(&names, lang, &self.category),
-            fallback: self.lang != lang,
+            category_name: localized(&names, langs, &self.category),
+            fallback: langs.first().map_or(FALLBACK_LANG, String::as_str) != self.lang,
             body: parse_markdown(&self.body),
             body_markdown: self.body,
             say: from_json(&self.say)?,

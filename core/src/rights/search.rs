@@ -57,37 +57,61 @@ const TEXT_SQL: &str = "SELECT summary, body, say, show_agent FROM card_fts WHER
 const SNIPPET_WORDS: usize = 14;
 
 /// Searches every card, or only cards of `category` (an id the caller checked exists).
+/// `langs`: the reader's chain (see [`crate::lang::negotiate`]); each card is searched only in
+/// the first of them it has, else English, else its first language. `None`: every language.
 pub(crate) fn search(
     conn: &Connection,
     query: &str,
-    opts: &SearchOptions,
+    langs: Option<&[String]>,
+    limit: usize,
     category: Option<&str>,
 ) -> Result<Vec<SearchHit>> {
     let words = terms(query);
-    if words.is_empty() || opts.limit == 0 {
+    if words.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    let mut hits = run(conn, &fts_query(&words, Join::All), &words, opts, category)?;
+    let mut hits = run(
+        conn,
+        &fts_query(&words, Join::All),
+        &words,
+        langs,
+        limit,
+        category,
+    )?;
     if hits.is_empty() && words.len() > 1 {
-        hits = run(conn, &fts_query(&words, Join::Any), &words, opts, category)?;
+        hits = run(
+            conn,
+            &fts_query(&words, Join::Any),
+            &words,
+            langs,
+            limit,
+            category,
+        )?;
     }
     Ok(hits)
 }
 
-fn visible(row_lang: &str, card_langs: &str, wanted: Option<&str>) -> bool {
-    match wanted {
-        None => true,
-        Some(w) if row_lang == w => true,
-        // English stands in for a card that has no text in the wanted language.
-        Some(w) => row_lang == super::FALLBACK_LANG && !card_langs.contains(&format!(",{w},")),
-    }
+/// Whether the translation `row_lang` of a card with translations `card_langs` (`,en,es,`) is
+/// the one the reader with chain `wanted` sees: the chain's first that the card has, else
+/// English, else the card's first (as the card and list queries pick).
+fn visible(row_lang: &str, card_langs: &str, wanted: Option<&[String]>) -> bool {
+    let Some(chain) = wanted else { return true };
+    let has = |l: &str| card_langs.contains(&format!(",{l},"));
+    let best = chain
+        .iter()
+        .map(String::as_str)
+        .chain([super::FALLBACK_LANG])
+        .find(|l| has(l))
+        .or_else(|| card_langs.split(',').find(|l| !l.is_empty()));
+    best == Some(row_lang)
 }
 
 fn run(
     conn: &Connection,
     fts: &str,
     words: &[String],
-    opts: &SearchOptions,
+    langs: Option<&[String]>,
+    limit: usize,
     category: Option<&str>,
 ) -> Result<Vec<SearchHit>> {
     let mut rank = conn.prepare_cached(RANK_SQL)?;
@@ -103,7 +127,7 @@ fn run(
             .query_row(params![rowid], |r| {
                 let lang: String = r.get(2)?;
                 let card_langs: String = r.get(6)?;
-                if !visible(&lang, &card_langs, opts.lang.as_deref()) {
+                if !visible(&lang, &card_langs, langs) {
                     return Ok(None);
                 }
                 let card_category: String = r.get(5)?;
@@ -145,7 +169,7 @@ fn run(
             }]
         });
         hits.push(hit);
-        if hits.len() == opts.limit {
+        if hits.len() == limit {
             break;
         }
     }
@@ -279,10 +303,17 @@ mod tests {
 
     #[test]
     fn language_visibility() {
-        assert!(visible("es", ",en,es,", Some("es")));
-        assert!(!visible("en", ",en,es,", Some("es")));
-        assert!(visible("en", ",en,", Some("es")));
-        assert!(!visible("fr", ",en,fr,", Some("es")));
+        let es = ["es".to_owned()];
+        assert!(visible("es", ",en,es,", Some(&es)));
+        assert!(!visible("en", ",en,es,", Some(&es)));
+        assert!(visible("en", ",en,", Some(&es)));
+        assert!(!visible("fr", ",en,fr,", Some(&es)));
         assert!(visible("fr", ",fr,", None));
+        // The chain, per card: the first language the card has, else English, else its first.
+        let chain = ["vi".to_owned(), "es".to_owned(), "en".to_owned()];
+        assert!(visible("es", ",en,es,", Some(&chain)));
+        assert!(visible("vi", ",en,es,vi,", Some(&chain)));
+        assert!(!visible("es", ",en,es,vi,", Some(&chain)));
+        assert!(visible("fr", ",fr,ht,", Some(&chain)));
     }
 }
