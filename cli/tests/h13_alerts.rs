@@ -5,156 +5,73 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::silbato;
+use common::{Org, silbato};
 
-struct Org {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    org: PathBuf,
+/// Network `chi`'s signed profile with one dispatcher (`chi-d1.key`) and a policy of one
+/// signature; returns its fingerprint.
+fn chi(o: &Org) -> String {
+    o.network(
+        "chi",
+        1,
+        Some("observed=1,likely=1,possible=1,unverified=1"),
+    )
 }
 
-impl Org {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        Org {
-            org: root.join("org"),
-            root,
-            _dir: dir,
-        }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.root.join(name).to_str().unwrap().to_owned()
-    }
-
-    fn key(&self, name: &str) -> String {
-        let run = silbato(&self.org, &["keys", "generate", "--out", &self.path(name)]);
-        assert_eq!(run.code(), 0, "{}", run.stderr());
-        run.stdout().trim().to_owned()
-    }
-
-    /// A signed profile of network `chi` with one dispatcher (`chi-d1.key`) and a policy of one
-    /// signature; returns its fingerprint.
-    fn network(&self) -> String {
-        let root = self.key("chi-root.key");
-        let d1 = format!("{}=D1", self.key("chi-d1.key"));
-        let file = self.path("chi.profile");
-        let run = silbato(
-            &self.org,
-            &[
-                "network",
-                "create",
-                "--id",
-                "chi",
-                "--name",
-                "Test RRN",
-                "--root-key",
-                &root,
-                "--region",
-                "US-IL-CHI=Chicago",
-                "--dispatcher-key",
-                &d1,
-                "--policy",
-                "observed=1,likely=1,possible=1,unverified=1",
-                "--hub",
-                "https://hub.example.org",
-                "--out",
-                &file,
-            ],
-        );
-        assert_eq!(run.code(), 0, "{}", run.stderr());
-        let run = silbato(
-            &self.org,
-            &[
-                "network",
-                "sign",
-                &file,
-                "--key",
-                &self.path("chi-root.key"),
-            ],
-        );
-        assert_eq!(run.code(), 0, "{}", run.stderr());
-        silbato(
-            &self.root.join("probe"),
-            &["--json", "network", "install", &file],
-        )
-        .json()["fingerprint"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn install(&self, data: &Path, fingerprint: &str) {
-        let run = silbato(
-            data,
-            &[
-                "network",
-                "install",
-                &self.path("chi.profile"),
-                "--fingerprint",
-                fingerprint,
-            ],
-        );
-        assert_eq!(run.code(), 0, "{}", run.stderr());
-    }
-
-    /// `alert new` in English with Spanish and Vietnamese translations, each complete.
-    fn three_language_alert(&self, out: &str, extra: &[&str]) -> common::Run {
-        let out = self.path(out);
-        let key = self.path("chi-d1.key");
-        let mut args = vec![
-            "alert",
-            "new",
-            "--network",
-            "chi",
-            "--id",
-            "raid-1",
-            "--certainty",
-            "observed",
-            "--lang",
-            "en",
-            "--headline",
-            "ICE vans at 47th and Ashland",
-            "--description",
-            "Two unmarked vans.",
-            "--instruction",
-            "Avoid the area. Do not open your door.",
-            "--translation",
-            "es=Camionetas de ICE en la 47 y Ashland",
-            "--translation-description",
-            "es=Dos camionetas sin placas.",
-            "--translation-instruction",
-            "es=Evite la zona. No abra la puerta.",
-            "--translation",
-            "vi=Xe của ICE ở đường 47 và Ashland",
-            "--translation-description",
-            "vi=Hai xe không biển số.",
-            "--translation-instruction",
-            "vi=Tránh khu vực. Đừng mở cửa.",
-            "--region",
-            "US-IL-CHI",
-            "--sign",
-            &key,
-            "--out",
-            &out,
-        ];
-        args.extend_from_slice(extra);
-        silbato(&self.org, &args)
-    }
+/// `alert new` in English with Spanish and Vietnamese translations, each complete.
+fn three_language_alert(o: &Org, out: &str, extra: &[&str]) -> common::Run {
+    let out = o.path(out);
+    let key = o.path("chi-d1.key");
+    let mut args = vec![
+        "alert",
+        "new",
+        "--network",
+        "chi",
+        "--id",
+        "raid-1",
+        "--certainty",
+        "observed",
+        "--lang",
+        "en",
+        "--headline",
+        "ICE vans at 47th and Ashland",
+        "--description",
+        "Two unmarked vans.",
+        "--instruction",
+        "Avoid the area. Do not open your door.",
+        "--translation",
+        "es=Camionetas de ICE en la 47 y Ashland",
+        "--translation-description",
+        "es=Dos camionetas sin placas.",
+        "--translation-instruction",
+        "es=Evite la zona. No abra la puerta.",
+        "--translation",
+        "vi=Xe của ICE ở đường 47 và Ashland",
+        "--translation-description",
+        "vi=Hai xe không biển số.",
+        "--translation-instruction",
+        "vi=Tránh khu vực. Đừng mở cửa.",
+        "--region",
+        "US-IL-CHI",
+        "--sign",
+        &key,
+        "--out",
+        &out,
+    ];
+    args.extend_from_slice(extra);
+    silbato(&o.org, &args)
 }
 
 #[test]
 fn h13_05_alert_new_per_language_text_is_shown_in_spanish() {
     let o = Org::new();
-    let fp = o.network();
-    let run = o.three_language_alert("raid.alert", &[]);
+    let fp = chi(&o);
+    let run = three_language_alert(&o, "raid.alert", &[]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
 
     let device = o.root.join("device");
-    o.install(&device, &fp);
+    o.install(&device, "chi", &fp);
     let ingest = silbato(&device, &["alerts", "ingest", &o.path("raid.alert")]);
     assert_eq!(ingest.code(), 0, "{}", ingest.stderr());
 
@@ -196,7 +113,7 @@ fn h13_05_alert_new_per_language_text_is_shown_in_spanish() {
 #[test]
 fn h13_05_a_translation_with_only_a_headline_shows_the_originals_instruction() {
     let o = Org::new();
-    let fp = o.network();
+    let fp = chi(&o);
     let out = o.path("es-first.alert");
     let key = o.path("chi-d1.key");
     // Written in Spanish first: English has only a headline.
@@ -231,7 +148,7 @@ fn h13_05_a_translation_with_only_a_headline_shows_the_originals_instruction() {
     );
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let device = o.root.join("device");
-    o.install(&device, &fp);
+    o.install(&device, "chi", &fp);
     assert_eq!(silbato(&device, &["alerts", "ingest", &out]).code(), 0);
     let en = silbato(
         &device,
@@ -252,9 +169,13 @@ fn h13_05_a_translation_with_only_a_headline_shows_the_originals_instruction() {
 #[test]
 fn h13_05_per_language_flags_refuse_what_they_would_drop() {
     let o = Org::new();
-    o.network();
+    chi(&o);
     // A description for a language with no headline.
-    let run = o.three_language_alert("a.alert", &["--translation-description", "ht=De kamyonèt."]);
+    let run = three_language_alert(
+        &o,
+        "a.alert",
+        &["--translation-description", "ht=De kamyonèt."],
+    );
     assert_ne!(run.code(), 0);
     assert!(
         run.stderr().contains("--translation-description"),
@@ -263,7 +184,7 @@ fn h13_05_per_language_flags_refuse_what_they_would_drop() {
     );
     assert!(!run.stderr().contains("kamyonèt"), "{}", run.stderr());
     // The same language twice.
-    let run = o.three_language_alert("b.alert", &["--translation", "es=Otra"]);
+    let run = three_language_alert(&o, "b.alert", &["--translation", "es=Otra"]);
     assert_ne!(run.code(), 0);
     assert!(run.stderr().contains("twice"), "{}", run.stderr());
     assert!(!Path::new(&o.path("b.alert")).exists());
@@ -272,8 +193,8 @@ fn h13_05_per_language_flags_refuse_what_they_would_drop() {
 #[test]
 fn h13_05_to_cap_writes_one_info_per_language_and_from_cap_keeps_them() {
     let o = Org::new();
-    o.network();
-    let run = o.three_language_alert("raid.alert", &[]);
+    chi(&o);
+    let run = three_language_alert(&o, "raid.alert", &[]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let cap = silbato(&o.org, &["alert", "to-cap", &o.path("raid.alert")]);
     assert_eq!(cap.code(), 0, "{}", cap.stderr());

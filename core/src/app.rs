@@ -272,6 +272,39 @@ fn remove_photos(dir: &Path, first_error: &mut Option<Error>) {
     let _ = std::fs::remove_dir(&photos);
 }
 
+/// Sends the subscription's signed DELETE to each hub of `urls`: the URLs where it was deleted,
+/// and the first failure (every hub is tried).
+fn delete_subscription_at(
+    inbox: &Inbox,
+    state: &crate::inbox::push::PushSubscriptionState,
+    urls: &[String],
+) -> Result<(Vec<String>, Option<Error>)> {
+    let key = inbox.push_signing_key()?;
+    let now = chrono::Utc::now();
+    let mut done = Vec::new();
+    let mut first_error = None;
+    for url in urls {
+        match HubClient::new(SyncConfig::new(url))
+            .and_then(|c| c.unsubscribe(&state.endpoint, &key, now))
+        {
+            Ok(()) => done.push(url.clone()),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Ok((done, first_error))
+}
+
+/// Stores the push subscription state, or forgets it once no hub has it or is owed a DELETE.
+fn save_push_state(inbox: &Inbox, state: crate::inbox::push::PushSubscriptionState) -> Result<()> {
+    inbox.set_push_subscription(if state.hubs.is_empty() && state.orphaned.is_empty() {
+        None
+    } else {
+        Some(&state)
+    })
+}
+
 fn elapsed_ms(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
@@ -367,7 +400,7 @@ impl App {
     /// report and the next hub still syncs. First, the push subscription is deleted at the hubs
     /// of removed networks that [`App::remove_network`] could not reach.
     pub fn sync(&self, now: DateTime<Utc>) -> Result<SyncOutcome> {
-        let _ = self.unsubscribe_orphaned_hubs(now);
+        let _ = self.unsubscribe_orphaned_hubs();
         let hubs = self.hubs()?;
         Ok(SyncOutcome {
             hubs: hubs.into_iter().map(|h| self.sync_one(h, now)).collect(),
@@ -508,32 +541,15 @@ impl App {
         let Some(mut state) = inbox.push_subscription()? else {
             return Err(crate::sync::SyncError::NoPushSubscription.into());
         };
-        let key = inbox.push_signing_key()?;
         let targets: Vec<String> = match hub_url {
             Some(url) => vec![url.to_owned()],
             None => state.hubs.iter().map(|(u, _)| u.clone()).collect(),
         };
-        let now = chrono::Utc::now();
-        let mut done = Vec::new();
-        let mut first_error = None;
-        for url in targets {
-            match HubClient::new(SyncConfig::new(&url))
-                .and_then(|c| c.unsubscribe(&state.endpoint, &key, now))
-            {
-                Ok(()) => {
-                    state.hubs.retain(|(u, _)| !same_hub(u, &url));
-                    done.push(url);
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        inbox.set_push_subscription(if state.hubs.is_empty() {
-            None
-        } else {
-            Some(&state)
-        })?;
+        let (done, first_error) = delete_subscription_at(&inbox, &state, &targets)?;
+        state
+            .hubs
+            .retain(|(u, _)| !done.iter().any(|d| same_hub(u, d)));
+        save_push_state(&inbox, state)?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(done),
@@ -560,13 +576,13 @@ impl App {
             state.orphaned.extend(gone.into_iter().map(|(url, _)| url));
             inbox.set_push_subscription(Some(&state))?;
         }
-        let _ = self.unsubscribe_orphaned_hubs(chrono::Utc::now());
+        let _ = self.unsubscribe_orphaned_hubs();
         Ok(())
     }
 
     /// Deletes the push subscription at each hub of a removed network still listed as orphaned.
     /// Returns the first failure after trying every one; those that failed stay listed.
-    fn unsubscribe_orphaned_hubs(&self, now: DateTime<Utc>) -> Result<()> {
+    fn unsubscribe_orphaned_hubs(&self) -> Result<()> {
         let inbox = self.inbox();
         let Some(mut state) = inbox.push_subscription()? else {
             return Ok(());
@@ -574,24 +590,9 @@ impl App {
         if state.orphaned.is_empty() {
             return Ok(());
         }
-        let key = inbox.push_signing_key()?;
-        let mut first_error = None;
-        for url in std::mem::take(&mut state.orphaned) {
-            match HubClient::new(SyncConfig::new(&url))
-                .and_then(|c| c.unsubscribe(&state.endpoint, &key, now))
-            {
-                Ok(()) => {}
-                Err(e) => {
-                    state.orphaned.push(url);
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        inbox.set_push_subscription(if state.hubs.is_empty() && state.orphaned.is_empty() {
-            None
-        } else {
-            Some(&state)
-        })?;
+        let (done, first_error) = delete_subscription_at(&inbox, &state, &state.orphaned)?;
+        state.orphaned.retain(|u| !done.contains(u));
+        save_push_state(&inbox, state)?;
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),

@@ -397,11 +397,7 @@ impl HubClient {
             key,
             now,
         )?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(status_error(status))
-        }
+        success(status)
     }
 
     /// Deletes this device's subscription of `endpoint`, signed by its subscription key. Done
@@ -418,11 +414,7 @@ impl HubClient {
             key,
             now,
         )?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(status_error(status))
-        }
+        success(status)
     }
 
     /// Echoes a confirmation push's challenge (base64) for `endpoint`; true if this hub was
@@ -517,6 +509,15 @@ fn classify_io(e: &std::io::Error) -> Error {
         net(SyncError::Timeout)
     } else {
         net(SyncError::CutOff)
+    }
+}
+
+/// `Ok` for a 2xx answer, else the status's error.
+fn success(status: StatusCode) -> Result<()> {
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(status_error(status))
     }
 }
 

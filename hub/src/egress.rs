@@ -48,17 +48,25 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), EgressError> {
     }
 }
 
+/// The literal checks of [`check_url`], then the host name and port still to resolve: `None`
+/// when nothing is (private addresses allowed, or the host is an address literal).
+fn name_to_resolve(url: &Url, allow_private: bool) -> Result<Option<(&str, u16)>, EgressError> {
+    check_url(url, allow_private)?;
+    if allow_private {
+        return Ok(None);
+    }
+    let Some(Host::Domain(name)) = url.host() else {
+        return Ok(None);
+    };
+    Ok(Some((name, url.port_or_known_default().unwrap_or(443))))
+}
+
 /// Resolves `url`'s host and refuses it unless every address is allowed: what a subscription
 /// must pass. With `allow_private`, nothing is resolved.
 pub async fn check_endpoint(url: &Url, allow_private: bool) -> Result<(), EgressError> {
-    check_url(url, allow_private)?;
-    if allow_private {
-        return Ok(());
-    }
-    let Some(Host::Domain(name)) = url.host() else {
+    let Some((name, port)) = name_to_resolve(url, allow_private)? else {
         return Ok(());
     };
-    let port = url.port_or_known_default().unwrap_or(443);
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
         .await
         .map_err(|_| EgressError::Unresolved)?
@@ -77,14 +85,9 @@ pub async fn check_endpoint(url: &Url, allow_private: bool) -> Result<(), Egress
 /// not resolve now passes: the resolver checks it again on every connection.
 pub fn check_gateway(url: &Url, allow_private: bool) -> Result<(), EgressError> {
     use std::net::ToSocketAddrs;
-    check_url(url, allow_private)?;
-    if allow_private {
-        return Ok(());
-    }
-    let Some(Host::Domain(name)) = url.host() else {
+    let Some((name, port)) = name_to_resolve(url, allow_private)? else {
         return Ok(());
     };
-    let port = url.port_or_known_default().unwrap_or(443);
     match (name, port).to_socket_addrs() {
         Ok(addrs) => {
             let addrs: Vec<SocketAddr> = addrs.collect();

@@ -111,6 +111,19 @@ impl TestNetwork {
     }
 }
 
+/// Installs `net`'s profile on `app`, changed by `edit` (another id, name or hub) and signed again
+/// by its root, confirmed by its fingerprint.
+pub fn install_edited(app: &App, net: &TestNetwork, edit: impl FnOnce(&mut NetworkProfile)) {
+    let mut p = net.profile.clone();
+    edit(&mut p);
+    app.inbox()
+        .install_network(
+            &TestNetwork::sign_profile(&p, &net.root),
+            Some(&p.fingerprint()),
+        )
+        .unwrap();
+}
+
 /// A one-language alert signed by nobody yet, in force for six hours, over 47th and Ashland
 /// (800 m) and the given region codes.
 pub fn alert(id: &str, certainty: Certainty, regions: &[&str]) -> Alert {

@@ -36,15 +36,10 @@ fn log_one(app: &App, activity: Activity, agency: Agency) -> LogReceipt {
 
 /// Installs `net`'s profile, renamed `id` and pointed at `hub_url`, confirmed.
 fn install(app: &App, net: &TestNetwork, id: &str, hub_url: &str) {
-    let mut p = net.profile.clone();
-    p.network_id = id.into();
-    p.hub_url = hub_url.into();
-    app.inbox()
-        .install_network(
-            &TestNetwork::sign_profile(&p, &net.root),
-            Some(&p.fingerprint()),
-        )
-        .unwrap();
+    silbato_e2e::install_edited(app, net, |p| {
+        p.network_id = id.into();
+        p.hub_url = hub_url.into();
+    });
 }
 
 #[test]

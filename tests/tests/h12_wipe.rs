@@ -80,15 +80,10 @@ fn passphrase() -> Passphrase {
 }
 
 fn install(app: &App, net: &TestNetwork, name: &str, hub_url: &str) {
-    let mut p = net.profile.clone();
-    p.name = name.into();
-    p.hub_url = hub_url.into();
-    app.inbox()
-        .install_network(
-            &TestNetwork::sign_profile(&p, &net.root),
-            Some(&p.fingerprint()),
-        )
-        .unwrap();
+    silbato_e2e::install_edited(app, net, |p| {
+        p.name = name.into();
+        p.hub_url = hub_url.into();
+    });
 }
 
 const PLACE: &str = "CanaryPlaceQuokka";

@@ -170,3 +170,149 @@ pub fn start_hub(dir: &Path, net: &TestNetwork, extra_toml: &str) -> (HubProcess
     std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
     (HubProcess(child), format!("http://{addr}"))
 }
+
+/// An organizer's working directory for the CLI tests: keys, signed network profiles and
+/// alerts made with the real `silbato` binary.
+pub struct Org {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    /// Where the organizer's and dispatchers' files live (no inbox is created there).
+    pub org: PathBuf,
+}
+
+impl Org {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        Org {
+            org: root.join("org"),
+            root,
+            _dir: dir,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.root.join(name).to_str().unwrap().to_owned()
+    }
+
+    pub fn key(&self, name: &str) -> String {
+        let run = silbato(&self.org, &["keys", "generate", "--out", &self.path(name)]);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        run.stdout().trim().to_owned()
+    }
+
+    pub fn recipient(&self, name: &str) -> String {
+        let run = silbato(
+            &self.org,
+            &["keys", "generate-recipient", "--out", &self.path(name)],
+        );
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        run.stdout().trim().to_owned()
+    }
+
+    /// `network create` with these extra arguments, written to `out`.
+    pub fn create(&self, id: &str, out: &str, extra: &[&str]) -> Run {
+        let name = format!("{id}-root.key");
+        let root = if self.root.join(&name).exists() {
+            silbato(&self.org, &["keys", "public", &self.path(&name)])
+                .stdout()
+                .trim()
+                .to_owned()
+        } else {
+            self.key(&name)
+        };
+        let mut args = vec![
+            "network",
+            "create",
+            "--id",
+            id,
+            "--name",
+            "Test RRN",
+            "--root-key",
+            &root,
+            "--region",
+            "US-IL-CHI=Chicago",
+        ];
+        args.extend_from_slice(extra);
+        let out = self.path(out);
+        args.extend_from_slice(&["--out", &out]);
+        if !extra.contains(&"--hub") {
+            args.extend_from_slice(&["--hub", "https://hub.example.org"]);
+        }
+        silbato(&self.org, &args)
+    }
+
+    pub fn sign_profile(&self, id: &str, file: &str) {
+        let run = silbato(
+            &self.org,
+            &[
+                "network",
+                "sign",
+                &self.path(file),
+                "--key",
+                &self.path(&format!("{id}-root.key")),
+            ],
+        );
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+    }
+
+    /// A signed profile of network `id` with dispatchers `d1`, `d2` (key files `{id}-d1.key`,
+    /// ...) and the default policy; returns its fingerprint.
+    pub fn network(&self, id: &str, dispatchers: usize, policy: Option<&str>) -> String {
+        let keys: Vec<String> = (1..=dispatchers)
+            .map(|i| format!("{}=D{i}", self.key(&format!("{id}-d{i}.key"))))
+            .collect();
+        let mut extra: Vec<&str> = Vec::new();
+        for k in &keys {
+            extra.extend_from_slice(&["--dispatcher-key", k]);
+        }
+        if let Some(p) = policy {
+            extra.extend_from_slice(&["--policy", p]);
+        }
+        let file = format!("{id}.profile");
+        let run = self.create(id, &file, &extra);
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+        self.sign_profile(id, &file);
+        let json = silbato(&self.org, &["--json", "network", "qr", &self.path(&file)]);
+        assert_eq!(json.code(), 0, "{}", json.stderr());
+        let installed = silbato(
+            &self.root.join(format!("probe-{id}")),
+            &["--json", "network", "install", &self.path(&file)],
+        )
+        .json();
+        installed["fingerprint"].as_str().unwrap().to_owned()
+    }
+
+    /// Writes an alert of network `id` signed by the given dispatcher key files.
+    pub fn alert(&self, data: &Path, id: &str, out: &str, extra: &[&str]) -> Run {
+        let out = self.path(out);
+        let mut args = vec![
+            "alert",
+            "new",
+            "--network",
+            id,
+            "--headline",
+            "Vans at 47th and Ashland",
+            "--region",
+            "US-IL-CHI",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        silbato(data, &args)
+    }
+
+    pub fn install(&self, data: &Path, id: &str, fingerprint: &str) {
+        let run = silbato(
+            data,
+            &[
+                "network",
+                "install",
+                &self.path(&format!("{id}.profile")),
+                "--fingerprint",
+                fingerprint,
+            ],
+        );
+        assert_eq!(run.code(), 0, "{}", run.stderr());
+    }
+}
